@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+
+class ModuleDocFragment:
+    # Options shared by every module: how to reach Scalingo and which addon to manage.
+    DOCUMENTATION = r'''
+options:
+  api_token:
+    description:
+      - Scalingo API token (C(tk-us-...)), created in the dashboard or with C(scalingo tokens-create).
+      - Exchanged for a one-hour bearer token, then for a database token of O(addon). Each token is fetched
+        at most once per task.
+      - Required unless O(database_token) is given.
+      - If not set, the value of the E(SCALINGO_API_TOKEN) environment variable is used.
+    type: str
+  database_token:
+    description:
+      - A database token of the addon, used as is instead of O(api_token).
+      - It saves two requests per task, but it is valid for one hour only and for one addon only; with it,
+        O(addon) must be the addon id and O(app) is not needed.
+      - Takes precedence over O(api_token) when both are set.
+      - If not set, the value of the E(SCALINGO_DATABASE_TOKEN) environment variable is used, then E(DB_BEARER_TOKEN).
+    type: str
+  app:
+    description:
+      - Name or id of the Scalingo app that holds the addon.
+      - Required with O(api_token).
+      - If not set, the value of the E(SCALINGO_APP) environment variable is used.
+    type: str
+  addon:
+    description:
+      - The database addon, by id (C(ad-...)) or by type (V(postgresql), V(mysql), V(mongodb) or V(influxdb)).
+      - A type is resolved from the app's addons and fails when the app has none, or several, of that type.
+      - Redis, Elasticsearch and OpenSearch addons have no database users.
+      - Required. If not set, the value of the E(SCALINGO_ADDON) environment variable is used.
+    type: str
+  region:
+    description:
+      - Scalingo region of the app, such as V(osc-fr1) or V(osc-secnum-fr1).
+      - Sets the default O(api_url) (C(https://api.<region>.scalingo.com)) and O(db_api_url)
+        (C(https://db-api.<region>.scalingo.com)).
+      - If not set, the value of the E(SCALINGO_REGION) environment variable is used, then V(osc-fr1).
+    type: str
+    default: osc-fr1
+  auth_url:
+    description:
+      - Root URL of Scalingo's authentication service, by default C(https://auth.scalingo.com).
+      - A bare host is read as C(https://<host>); a trailing C(/v1) is accepted.
+      - If not set, the value of the E(SCALINGO_AUTH_URL) environment variable is used.
+    type: str
+  api_url:
+    description:
+      - Root URL of the regional Scalingo API, by default derived from O(region).
+      - A bare host is read as C(https://<host>); a trailing C(/v1) is accepted.
+      - If not set, the value of the E(SCALINGO_API_URL) environment variable is used.
+    type: str
+  db_api_url:
+    description:
+      - Root URL of the Scalingo database API, by default derived from O(region).
+      - A bare host is read as C(https://<host>); a trailing C(/api) is accepted.
+      - If not set, the value of the E(SCALINGO_DB_API_URL) environment variable is used,
+        then E(SCALINGO_DB_URL), then E(DB_API_URL).
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for each answer from Scalingo before failing.
+      - Retries are bounded too, so a task always ends.
+    type: float
+    default: 30
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificates of Scalingo's services.
+      - Set to V(false) only against a test service; the task then warns.
+    type: bool
+    default: true
+requirements:
+  - requests
+notes:
+  - Rate limits (HTTP 429) are retried on every request, honouring C(Retry-After); connection errors and HTTP
+    502, 503 and 504 are retried on reads and deletions only. A creation or password change whose answer was
+    lost is never sent again blindly.
+  - Tokens and passwords never appear in messages, diffs or returned values, except a password that Scalingo
+    generated, returned once by M(scalingo.cloud.database_user) so it can be stored; register that result with C(no_log).
+'''

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Base of the scalingo.cloud modules: shared options, input checks, failure reporting.
+
+Private to the scalingo.cloud collection: it may change without notice.
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._api import (
+    DEFAULT_REGION,
+    DEFAULT_TIMEOUT,
+    REQUESTS_IMPORT_ERROR,
+    ScalingoClient,
+    ScalingoError,
+)
+from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_connection_params
+
+
+def connection_argument_spec():
+    """Options every module shares; documented in the scalingo.cloud.connection fragment."""
+    return dict(
+        api_token=dict(type='str', no_log=True, fallback=(env_fallback, ['SCALINGO_API_TOKEN'])),
+        database_token=dict(type='str', no_log=True,
+                            fallback=(env_fallback, ['SCALINGO_DATABASE_TOKEN', 'DB_BEARER_TOKEN'])),
+        app=dict(type='str', fallback=(env_fallback, ['SCALINGO_APP'])),
+        addon=dict(type='str', fallback=(env_fallback, ['SCALINGO_ADDON'])),
+        region=dict(type='str', default=DEFAULT_REGION, fallback=(env_fallback, ['SCALINGO_REGION'])),
+        auth_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_AUTH_URL'])),
+        api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_API_URL'])),
+        db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL', 'DB_API_URL'])),
+        timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+        validate_certs=dict(type='bool', default=True),
+    )
+
+
+class ScalingoModule:
+    """Owns the AnsibleModule, the client and the result of one module run.
+
+    Subclasses give their own ``argument_spec``, may override ``check_params`` and implement ``execute``.
+    """
+
+    argument_spec = {}
+
+    def __init__(self):
+        spec = connection_argument_spec()
+        spec.update(self.argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+        if REQUESTS_IMPORT_ERROR:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        self.params = self.module.params
+        self.result = dict(changed=False)
+        # Everything is checked before the first request: bad input changes nothing.
+        problem = check_connection_params(self.params) or self.check_params()
+        if problem:
+            self.fail_option(*problem)
+        if not self.params['validate_certs']:
+            self.module.warn('validate_certs is false: the TLS certificates of Scalingo are not verified, '
+                             'so the tokens sent could be read by whoever answers in their place.')
+        self.client = ScalingoClient(self.params)
+        for option, spec_entry in spec.items():
+            if spec_entry.get('no_log') and self.params.get(option):
+                self.client.add_secret(self.params[option])
+
+    def check_params(self):
+        """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
+        return None
+
+    def fail_option(self, option, message):
+        self.module.fail_json(msg=message, failure=dict(option=option))
+
+    def fail(self, message, **failure):
+        self.module.fail_json(msg=self.client.redact(message), failure=failure)
+
+    def execute(self):
+        raise NotImplementedError
+
+    def run(self):
+        try:
+            self.execute()
+        except ScalingoError as exc:
+            failure = exc.to_failure()
+            self.module.fail_json(msg=self.client.redact(exc.message), failure=failure)
+        self.module.exit_json(**self.result)

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: database_user_info
+short_description: List the users of a Scalingo database
+version_added: 1.0.0
+description:
+  - Lists the users of a Scalingo PostgreSQL, MySQL, MongoDB or InfluxDB addon, or one of them.
+  - Never returns a password, as Scalingo does not give existing passwords back.
+author:
+  - scalingo.cloud contributors (@scalingo-community)
+options:
+  name:
+    description:
+      - Name of one user to return. RV(users) is then empty when that user does not exist.
+      - All users are returned when omitted.
+    type: str
+    aliases: [user, username]
+extends_documentation_fragment:
+  - scalingo.cloud.connection
+  - scalingo.cloud.attributes
+  - scalingo.cloud.attributes.INFO_MODULE
+seealso:
+  - module: scalingo.cloud.database_user
+'''
+
+EXAMPLES = r'''
+- name: List the users of the app's PostgreSQL database
+  scalingo.cloud.database_user_info:
+    app: my-app
+    addon: postgresql
+  register: pg_users
+
+- name: Show their names
+  ansible.builtin.debug:
+    msg: "{{ pg_users.users | map(attribute='name') | list }}"
+
+- name: Check whether one user exists
+  scalingo.cloud.database_user_info:
+    app: my-app
+    addon: postgresql
+    name: metabase
+  register: metabase
+  failed_when: metabase.users | length == 0
+'''
+
+RETURN = r'''
+users:
+  description:
+    - The users of the database, in the order Scalingo lists them; only the one named O(name) when it is given.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the user.
+      type: str
+      returned: success
+      sample: metabase
+    read_only:
+      description: Whether the user may only read.
+      type: bool
+      returned: success
+      sample: true
+    protected:
+      description: Whether Scalingo protects the user from removal and password changes.
+      type: bool
+      returned: success
+      sample: false
+    dbms_attributes:
+      description: What the database engine says of the user; only PostgreSQL fills it.
+      type: dict
+      returned: success
+      sample: {"password_encryption": "SCRAM-SHA-256"}
+'''
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
+from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_name
+
+
+class DatabaseUserInfo(ScalingoModule):
+    argument_spec = dict(
+        name=dict(type='str', aliases=['user', 'username']),
+    )
+
+    def check_params(self):
+        if self.params['name'] is not None:
+            return check_name(self.params['name'])
+        return None
+
+    def execute(self):
+        users = self.client.list_users()
+        name = self.params['name']
+        if name is not None:
+            users = [user for user in users if user['name'] == name]
+        self.result['users'] = users
+
+
+def main():
+    DatabaseUserInfo().run()
+
+
+if __name__ == '__main__':
+    main()

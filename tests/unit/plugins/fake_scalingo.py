@@ -1,0 +1,439 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""An in-memory Scalingo for unit tests, faked at the transport.
+
+``FakeScalingo`` is a ``requests`` transport adapter: the code under test builds and sends real
+``requests`` requests, and this adapter answers them as Scalingo's three services would (auth,
+regional API, database API), without any network. It records every request so tests can count
+calls, check where each credential went and scan everything for secrets.
+
+Failures are scripted per route with ``script(route, *replies)``: each matching request takes the
+next ``Reply`` (or raises the next exception) before the normal behaviour resumes.
+"""
+
+import base64
+import collections
+import copy
+import http.client
+import json
+import re
+
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+# Long, unique secrets: easy to scan for, and never a substring of anything else.
+API_TOKEN = 'tk-us-unit-Qm7vX2pL9sT4wB8nK3hR6yD1fJ5gZ0cA'
+OTHER_API_TOKEN = 'tk-us-unit-Wrong0x9Hq2Lr5Mz8Pv3Nt6Kb1Jd4Fs7Gc'
+BEARER = 'bearer-unit-eyJ8kT3mQ6wZ1xR9pL4vN7sB2dH5gF0jC'
+DB_TOKEN = 'dbtoken-unit-eyJ2nV5cX8zA1qW4eR7tY0uI3oP6lK9m'
+OTHER_DB_TOKEN = 'dbtoken-unit-eyJ7hG4fD1sA8pO5iU2yT9rE6wQ3zXc'
+PASSWORD = 'pw-unit-Nq4Ve8Rk2Ty6Ui0Op3As7Df1Gh5Jk9Lz'      # 40 characters
+PASSWORD2 = 'pw-unit-Zx1Cv5Bn9Mq3We7Rt2Yu6Io0Pa4Sd8Fg'     # 40 characters
+
+APP = 'my-app'
+ADDON_ID = 'ad-0c4f8e2a-5b7d-4e19-a3c6-9d1e2f3a4b5c'
+OTHER_ADDON_ID = 'ad-7e1d9c3b-2a4f-4d6e-8b0a-1c2d3e4f5a6b'
+MYSQL_ADDON_ID = '5c599fd6f18b3202f7ab4e66'          # an old-style id: 24 hexadecimal characters
+PROTECTED_USER = 'my-app-4321'
+
+AUTH_BASE = 'https://auth.scalingo.com'
+API_BASE = 'https://api.osc-fr1.scalingo.com'
+DB_BASE = 'https://db-api.osc-fr1.scalingo.com'
+
+# What a route is called in scripts, by service, method and path pattern.
+_ROUTES = (
+    ('auth', 'POST', re.compile(r'^/v1/tokens/exchange$'), 'exchange'),
+    ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons$'), 'addons'),
+    ('api', 'POST', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)/token$'), 'addon_token'),
+    ('db', 'GET', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'list'),
+    ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'create'),
+    ('db', 'PATCH', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'update'),
+    ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)/reset_password$'), 'reset'),
+    ('db', 'DELETE', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'delete'),
+)
+
+# The name rule of the provider's page: lower case letters, digits and single inner hyphens.
+_SERVER_NAME_RE = re.compile(r'\A(?=.{6,32}\Z)[a-z0-9]+(-[a-z0-9]+)*\Z')
+
+_MISSING = object()
+
+
+class Reply:
+    """A scripted answer: a status with a JSON body, a text body or no body, and headers."""
+
+    def __init__(self, status, json=_MISSING, text=None, headers=None):  # pylint: disable=redefined-outer-name
+        self.status = status
+        self.json = json
+        self.text = text
+        self.headers = dict(headers or {})
+
+    def __repr__(self):
+        return 'Reply(%s)' % self.status
+
+
+class Call:
+    """One request as the fake received it."""
+
+    def __init__(self, request, service, route, timeout, verify):
+        self.method = request.method
+        self.url = request.url
+        self.service = service
+        self.route = route
+        self.headers = dict(request.headers)
+        body = request.body
+        if isinstance(body, bytes):
+            body = body.decode('utf-8')
+        self.raw_body = body
+        try:
+            self.body = json.loads(body) if body else None
+        except ValueError:
+            self.body = body
+        self.timeout = timeout
+        self.verify = verify
+        self.status = None
+
+    @property
+    def host(self):
+        return urlsplit(self.url).hostname
+
+    def text(self):
+        """Everything this request carried, as one string to scan."""
+        return '\n'.join([self.method, self.url, json.dumps(self.headers, sort_keys=True), self.raw_body or ''])
+
+    def __repr__(self):
+        return '<%s %s -> %s>' % (self.method, self.url, self.status)
+
+
+def user(name, read_only=False, protected=False, encryption='SCRAM-SHA-256', password=None):
+    """A user as the fake stores it (the password is kept server side only)."""
+    data = dict(name=name, read_only=read_only, protected=protected)
+    if encryption:
+        data['dbms_attributes'] = dict(password_encryption=encryption)
+    data['_password'] = password
+    return data
+
+
+def basic_auth(token):
+    return 'Basic ' + base64.b64encode((':%s' % token).encode('utf-8')).decode('ascii')
+
+
+class FakeScalingo(BaseAdapter):
+    """Scalingo's auth, API and DB API services, in memory, as a requests transport adapter."""
+
+    def __init__(self):
+        super(FakeScalingo, self).__init__()
+        self.auth_base = AUTH_BASE
+        self.api_base = API_BASE
+        self.db_base = DB_BASE
+        self.api_token = API_TOKEN
+        self.bearer = BEARER
+        self.apps = {
+            APP: [
+                dict(id=ADDON_ID, addon_provider=dict(id='postgresql', name='PostgreSQL'), plan=dict(name='postgresql-starter-512')),
+                dict(id='ad-11111111-2222-3333-4444-555555555555', addon_provider=dict(id='redis', name='Redis')),
+            ],
+        }
+        self.addon_tokens = {ADDON_ID: DB_TOKEN}
+        self.databases = {
+            ADDON_ID: collections.OrderedDict([(PROTECTED_USER, user(PROTECTED_USER, protected=True))]),
+        }
+        # 'bare': the provider page's bare user object; 'wrapped': the clients' {"database_user": {...}}.
+        self.response_shape = 'bare'
+        # What PATCH answers: 'user' (a user object), 'empty' (200 with no body).
+        self.patch_answer = 'user'
+        # Misbehaviours some tests need.
+        self.echo_password = False          # create answers the password it was given
+        self.list_includes_password = False  # the list wrongly includes passwords
+        self.calls = []
+        self._scripts = collections.defaultdict(collections.deque)
+        self._generated = 0
+
+    # --- configuration ------------------------------------------------------------------
+
+    def set_region(self, region):
+        self.api_base = 'https://api.%s.scalingo.com' % region
+        self.db_base = 'https://db-api.%s.scalingo.com' % region
+
+    def add_user(self, name, addon_id=ADDON_ID, **kwargs):
+        self.databases.setdefault(addon_id, collections.OrderedDict())[name] = user(name, **kwargs)
+
+    def users(self, addon_id=ADDON_ID):
+        return self.databases.get(addon_id, {})
+
+    def script(self, route, *replies):
+        """Queue answers (``Reply``) or exceptions to raise for the next requests of ``route``."""
+        self._scripts[route].extend(replies)
+
+    def snapshot(self):
+        """A copy of the server state, to compare before and after a run."""
+        return copy.deepcopy(self.databases)
+
+    # --- inspection ---------------------------------------------------------------------
+
+    def select(self, route=None, service=None, method=None):
+        return [c for c in self.calls
+                if (route is None or c.route == route)
+                and (service is None or c.service == service)
+                and (method is None or c.method == method)]
+
+    def count(self, route=None, **kwargs):
+        return len(self.select(route, **kwargs))
+
+    @property
+    def writes(self):
+        """Requests that change database users (or try to)."""
+        return [c for c in self.calls if c.service == 'db' and c.method != 'GET']
+
+    def routes(self):
+        return [c.route for c in self.calls]
+
+    def generated_passwords(self):
+        return ['gen-pw-unit-%02d-Ha3Kd8Lq1Wz6Xc0Vb5Nm9Rt2Yp4' % i for i in range(1, self._generated + 1)]
+
+    # --- transport ----------------------------------------------------------------------
+
+    def close(self):
+        pass
+
+    def _service(self, url):
+        for service, base in (('auth', self.auth_base), ('api', self.api_base), ('db', self.db_base)):
+            base = base.rstrip('/')
+            if url == base or url.startswith(base + '/'):
+                return service, url[len(base):].split('?')[0]
+        return None, None
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        service, path = self._service(request.url)
+        route, match = None, None
+        if service:
+            for r_service, r_method, pattern, name in _ROUTES:
+                found = pattern.match(path)
+                if r_service == service and r_method == request.method and found:
+                    route, match = name, found
+                    break
+        call = Call(request, service, route, timeout, verify)
+        self.calls.append(call)
+        if service is None:
+            raise requests.exceptions.ConnectionError(
+                "HTTPSConnectionPool(host='%s', port=443): Max retries exceeded "
+                "(Caused by NameResolutionError: Name or service not known)" % urlsplit(request.url).hostname)
+        queue = self._scripts.get(route)
+        if queue:
+            item = queue.popleft()
+            if isinstance(item, BaseException):
+                raise item
+            return self._respond(call, request, item)
+        if route is None:
+            return self._respond(call, request, Reply(404, text='<html><body><h1>404 Not Found</h1></body></html>',
+                                                      headers={'Content-Type': 'text/html'}))
+        params = dict((k, unquote(v)) for k, v in match.groupdict().items())
+        return self._respond(call, request, getattr(self, '_' + route)(call, **params))
+
+    def _respond(self, call, request, reply):
+        call.status = reply.status
+        response = requests.Response()
+        response.status_code = reply.status
+        response.reason = http.client.responses.get(reply.status, 'Unknown')
+        response.url = request.url
+        response.request = request
+        response.connection = self
+        headers = CaseInsensitiveDict(reply.headers)
+        if reply.json is not _MISSING:
+            content = json.dumps(reply.json).encode('utf-8')
+            headers.setdefault('Content-Type', 'application/json; charset=utf-8')
+        elif reply.text is not None:
+            content = reply.text.encode('utf-8')
+            headers.setdefault('Content-Type', 'text/plain; charset=utf-8')
+        else:
+            content = b''
+        headers['Content-Length'] = str(len(content))
+        response.headers = headers
+        response._content = content
+        response.encoding = 'utf-8'
+        return response
+
+    # --- auth service -------------------------------------------------------------------
+
+    def _exchange(self, call):
+        if call.headers.get('Authorization') != basic_auth(self.api_token):
+            return Reply(401, json={'error': 'invalid credentials'})
+        return Reply(200, json={'token': self.bearer})
+
+    # --- regional API -------------------------------------------------------------------
+
+    def _check_bearer(self, call):
+        if call.headers.get('Authorization') != 'Bearer ' + self.bearer:
+            return Reply(401, json={'error': 'not authenticated'})
+        return None
+
+    def _addons(self, call, app):
+        refused = self._check_bearer(call)
+        if refused:
+            return refused
+        if app not in self.apps:
+            return Reply(404, json={'resource': 'app', 'error': 'not found'})
+        return Reply(200, json={'addons': self.apps[app]})
+
+    def _addon_token(self, call, app, addon):
+        refused = self._check_bearer(call)
+        if refused:
+            return refused
+        if app not in self.apps or addon not in [a['id'] for a in self.apps[app]] or addon not in self.addon_tokens:
+            return Reply(404, json={'resource': 'addon', 'error': 'not found'})
+        return Reply(200, json={'addon': {'id': addon, 'token': self.addon_tokens[addon]}})
+
+    # --- database API -------------------------------------------------------------------
+
+    def _check_db_token(self, call, db):
+        if db not in self.addon_tokens or call.headers.get('Authorization') != 'Bearer ' + self.addon_tokens[db]:
+            return Reply(401, json={'error': 'invalid token'})
+        if db not in self.databases:
+            return Reply(404, json={'resource': 'database', 'error': 'not found'})
+        return None
+
+    @staticmethod
+    def _public(data, password=None):
+        shown = dict((k, v) for k, v in data.items() if not k.startswith('_'))
+        if password is not None:
+            shown['password'] = password
+        return shown
+
+    def _user_reply(self, status, data, password=None):
+        body = self._public(data, password)
+        if self.response_shape == 'wrapped':
+            body = {'database_user': body}
+        return Reply(status, json=body)
+
+    def _generate(self):
+        self._generated += 1
+        return self.generated_passwords()[-1]
+
+    @staticmethod
+    def _password_errors(fields):
+        password, confirmation = fields.get('password'), fields.get('password_confirmation')
+        errors = {}
+        if password is not None:
+            if not 24 <= len(password) <= 64:
+                errors['password'] = ['must be between 24 and 64 characters']
+            if confirmation != password:
+                errors['password_confirmation'] = ["doesn't match password"]
+        return errors
+
+    def _list(self, call, db):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        users = []
+        for data in self.databases[db].values():
+            users.append(self._public(data, data['_password'] if self.list_includes_password else None))
+        return Reply(200, json={'database-users': users})
+
+    def _create(self, call, db):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        fields = (call.body or {}).get('database_user') if isinstance(call.body, dict) else None
+        if not isinstance(fields, dict):
+            return Reply(400, json={'error': 'database_user is missing'})
+        name = fields.get('name') or ''
+        errors = self._password_errors(fields)
+        if not _SERVER_NAME_RE.match(name):
+            errors['name'] = ['is invalid']
+        elif name in self.databases[db]:
+            errors['name'] = ['has already been taken']
+        if errors:
+            return Reply(422, json={'errors': errors})
+        password = fields.get('password')
+        generated = None
+        if password is None:
+            password = generated = self._generate()
+        data = user(name, read_only=bool(fields.get('read_only')), password=password)
+        self.databases[db][name] = data
+        return self._user_reply(201, data, generated or (password if self.echo_password else None))
+
+    def _find(self, db, name):
+        data = self.databases[db].get(name)
+        if data is None:
+            return None, Reply(404, json={'resource': 'database_user', 'error': 'not found'})
+        if data['protected']:
+            return None, Reply(422, json={'error': 'protected user cannot be modified'})
+        return data, None
+
+    @staticmethod
+    def _rehash(data):
+        # Like PostgreSQL, a new password is hashed with the server's current method.
+        if data.get('dbms_attributes', {}).get('password_encryption') == 'MD5':
+            data['dbms_attributes'] = dict(data['dbms_attributes'], password_encryption='SCRAM-SHA-256')
+
+    def _update(self, call, db, name):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        data, refused = self._find(db, name)
+        if refused:
+            return refused
+        fields = (call.body or {}).get('database_user') if isinstance(call.body, dict) else None
+        if not isinstance(fields, dict) or fields.get('password') is None:
+            return Reply(422, json={'errors': {'password': ["can't be blank"]}})
+        errors = self._password_errors(fields)
+        if errors:
+            return Reply(422, json={'errors': errors})
+        data['_password'] = fields['password']
+        self._rehash(data)
+        if self.patch_answer == 'empty':
+            return Reply(200)
+        return self._user_reply(200, data)
+
+    def _reset(self, call, db, name):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        data, refused = self._find(db, name)
+        if refused:
+            return refused
+        data['_password'] = self._generate()
+        self._rehash(data)
+        return self._user_reply(200, data, data['_password'])
+
+    def _delete(self, call, db, name):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        data, refused = self._find(db, name)
+        if refused:
+            return refused
+        del self.databases[db][name]
+        return Reply(204)
+
+
+class FakeClock:
+    """Replaces ``ScalingoClient._clock`` and ``_sleep``: sleeping only moves the clock."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def all_text(value):
+    """A value (result, failure, warnings...) as one string to scan for secrets."""
+    return json.dumps(value, sort_keys=True, default=repr)
+
+
+def leaked(value, secrets):
+    """The secrets that appear in ``value``."""
+    text = all_text(value)
+    return [s for s in secrets if s in text]

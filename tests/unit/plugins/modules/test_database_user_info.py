@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""scalingo.cloud.database_user_info, run in-process against the fake Scalingo."""
+
+import pytest
+
+from ansible_collections.scalingo.cloud.plugins.modules import database_user_info
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
+    ADDON_ID,
+    API_TOKEN,
+    APP,
+    BEARER,
+    DB_TOKEN,
+    PASSWORD,
+    PASSWORD2,
+    PROTECTED_USER,
+    Reply,
+    leaked,
+)
+
+SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
+SCRAM = dict(password_encryption='SCRAM-SHA-256')
+
+
+def args(**overrides):
+    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def three_users(fake):
+    fake.add_user('metabase', read_only=True, password=PASSWORD)
+    fake.add_user('reporting', password=PASSWORD2, encryption='MD5')
+    return fake
+
+
+@pytest.mark.parametrize('check', [False, True])
+def test_lists_every_user_without_passwords(three_users, runner, check):
+    fake = three_users
+    fake.list_includes_password = True
+    done = runner.ok(database_user_info, args(), check=check)
+    assert done['changed'] is False
+    assert done['users'] == [
+        dict(name=PROTECTED_USER, read_only=False, protected=True, dbms_attributes=SCRAM),
+        dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM),
+        dict(name='reporting', read_only=False, protected=False, dbms_attributes=dict(password_encryption='MD5')),
+    ]
+    assert all('password' not in user for user in done['users'])
+    assert not leaked(done.result, SECRETS)
+    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list']
+    assert fake.writes == []
+
+
+@pytest.mark.parametrize('key', ['name', 'user', 'username'])
+def test_one_user_by_name(three_users, runner, key):
+    done = runner.ok(database_user_info, args(**{key: 'metabase'}))
+    assert done['users'] == [dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM)]
+
+
+def test_unknown_name_gives_an_empty_list(three_users, runner):
+    done = runner.ok(database_user_info, args(name='nobody-here'))
+    assert done['users'] == []
+    assert done['changed'] is False
+
+
+def test_unknown_dbms_attributes_are_kept(fake, runner):
+    fake.script('list', Reply(200, json={'database-users': [
+        {'name': 'influxer', 'read_only': False, 'protected': False,
+         'dbms_attributes': {'password_encryption': 'SCRAM-SHA-256', 'roles': ['reader']}},
+        {'name': 'mongouser', 'read_only': True, 'protected': False},
+    ]}))
+    done = runner.ok(database_user_info, args())
+    assert done['users'] == [
+        dict(name='influxer', read_only=False, protected=False,
+             dbms_attributes={'password_encryption': 'SCRAM-SHA-256', 'roles': ['reader']}),
+        dict(name='mongouser', read_only=True, protected=False, dbms_attributes={}),
+    ]
+
+
+def test_a_password_wrongly_listed_is_never_returned(fake, runner):
+    fake.script('list', Reply(200, json={'database-users': [
+        {'name': 'leaky-user', 'read_only': False, 'protected': False, 'password': PASSWORD},
+    ]}))
+    done = runner.ok(database_user_info, args())
+    assert done['users'] == [dict(name='leaky-user', read_only=False, protected=False, dbms_attributes={})]
+    assert not leaked(done.result, [PASSWORD])
+
+
+def test_with_a_database_token(fake, runner):
+    done = runner.ok(database_user_info, dict(database_token=DB_TOKEN, addon=ADDON_ID))
+    assert [u['name'] for u in done['users']] == [PROTECTED_USER]
+    assert fake.routes() == ['list']
+
+
+def test_invalid_name_fails_before_any_request(fake, runner):
+    failed = runner.fail(database_user_info, args(name='bad name'))
+    assert failed['failure'] == dict(option='name')
+    assert fake.calls == []
+
+
+def test_api_failure(fake, runner):
+    fake.script('list', Reply(403, json={'error': 'limited collaborator'}, headers={'X-Request-Id': 'req-info-1'}))
+    failed = runner.fail(database_user_info, args())
+    assert "The token's owner may not manage database users" in failed.msg
+    assert failed['failure']['status'] == 403
+    assert failed['failure']['request_id'] == 'req-info-1'
+    assert 'users' not in failed.result
+    assert not leaked(failed.result, SECRETS)
