@@ -138,6 +138,7 @@ class ScalingoClient:
         self.validate_certs = params.get('validate_certs', True)
         self._bearer = None
         self._db_token = self.database_token_param
+        self._renewed = set()  # tokens already fetched again after a 401, at most once each
         self._addon_id = params['addon'] if is_addon_id(params['addon']) else None
         self._secrets = set(s for s in (self.api_token, self.database_token_param) if s)
         self.request_count = 0
@@ -322,6 +323,17 @@ class ScalingoClient:
             self._bearer = token
         return self._bearer
 
+    def _with_bearer(self, method, url, step):
+        token = self._bearer_token()
+        try:
+            return self._request(method, url, step, 'Bearer ' + token)
+        except ScalingoError as exc:
+            if exc.status != 401 or 'bearer' in self._renewed:
+                raise
+            self._renewed.add('bearer')
+            self._bearer = None
+            return self._request(method, url, step, 'Bearer ' + self._bearer_token())
+
     def _app_path(self):
         return self.api_root + '/v1/apps/' + quote(self.app, safe='')
 
@@ -330,7 +342,7 @@ class ScalingoClient:
         """The addon's id, resolved from its type through the app's addon list when needed."""
         if self._addon_id is None:
             url = self._app_path() + '/addons'
-            dummy, data = self._request('GET', url, 'addons', 'Bearer ' + self._bearer_token())
+            dummy, data = self._with_bearer('GET', url, 'addons')
             addons = data.get('addons') if isinstance(data, dict) else None
             if not isinstance(addons, list):
                 raise self._shape_error('GET', url, '"addons"')
@@ -350,7 +362,7 @@ class ScalingoClient:
         if self._db_token is None:
             addon_id = self.addon_id
             url = self._app_path() + '/addons/' + quote(addon_id, safe='') + '/token'
-            dummy, data = self._request('POST', url, 'addon_token', 'Bearer ' + self._bearer_token())
+            dummy, data = self._with_bearer('POST', url, 'addon_token')
             addon = data.get('addon') if isinstance(data, dict) else None
             token = addon.get('token') if isinstance(addon, dict) else None
             if not isinstance(token, str) or not token:
@@ -375,7 +387,16 @@ class ScalingoClient:
 
     def _db(self, method, url, body=None, step='database'):
         token = self._database_token()
-        return self._request(method, url, step, 'Bearer ' + token, body)
+        try:
+            return self._request(method, url, step, 'Bearer ' + token, body)
+        except ScalingoError as exc:
+            # A token fetched in this run expired (they last an hour): fetch it again, once.
+            # A refused request (401) was not applied, so sending it again is safe.
+            if exc.status != 401 or self.database_token_param or 'database' in self._renewed:
+                raise
+            self._renewed.add('database')
+            self._db_token = None
+            return self._request(method, url, step, 'Bearer ' + self._database_token(), body)
 
     def _user_answer(self, method, url, data):
         """Accept the page's bare user object and the clients' ``{"database_user": {...}}``."""

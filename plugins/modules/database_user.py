@@ -168,6 +168,7 @@ password_changed:
   sample: true
 '''
 
+from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
 from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_name, check_password
 
@@ -244,7 +245,8 @@ class DatabaseUser(ScalingoModule):
             self._refuse_protected(current, 'given a new password')
             self._change(name, current, current, _PASSWORD_CHANGES, password_changed=True)
             if not self.module.check_mode:
-                self.result['user'] = self.client.change_password(name, password) or current
+                self.result['user'] = self._write_again_if_unsure(
+                    name, lambda: self.client.change_password(name, password)) or current
         else:
             self._no_change(name, current)
 
@@ -265,14 +267,44 @@ class DatabaseUser(ScalingoModule):
         self._refuse_protected(current, 'given a new password')
         self._change(name, current, current, _PASSWORD_CHANGES, password_changed=True)
         if not self.module.check_mode:
-            user, password = self.client.reset_password(name)
+            # A reset whose answer was lost made a password nobody knows: the second one is returned.
+            user, password = self._write_again_if_unsure(name, lambda: self.client.reset_password(name))
             self.result.update(user=user, password=password)
 
     def _create(self, name, read_only, password):
-        user, generated = self.client.create_user(name, read_only, password)
+        try:
+            user, generated = self.client.create_user(name, read_only, password)
+        except ScalingoError as exc:
+            if not (exc.uncertain or _name_taken(exc)):
+                raise
+            # Never replay a creation blindly: look at what is really there first.
+            found = self.client.get_user(name)
+            if found is None:
+                if not exc.uncertain:
+                    raise
+                user, generated = self.client.create_user(name, read_only, password)
+            elif _name_taken(exc):
+                # Another run created it meanwhile: carry on as if it had been there from the start.
+                self.result.update(changed=False, password_changed=False)
+                self._present(name, found)
+                return
+            elif password is None:
+                # It was created, but the password Scalingo generated was lost with the answer.
+                user, generated = self.client.reset_password(name)
+            else:
+                user, generated = found, None
         self.result['user'] = user
         if generated:
             self.result['password'] = generated
+
+    def _write_again_if_unsure(self, name, write):
+        """Run ``write``; when its outcome is unknown, check the user is still there and run it once more."""
+        try:
+            return write()
+        except ScalingoError as exc:
+            if not exc.uncertain or self.client.get_user(name) is None:
+                raise
+            return write()
 
     def _change(self, name, before, after, password_note, password_changed):
         self.result.update(changed=True, password_changed=password_changed)
@@ -288,6 +320,13 @@ class DatabaseUser(ScalingoModule):
         if user['protected']:
             self.fail("User '%s' is protected by Scalingo and cannot be %s; nothing was changed." % (user['name'], action),
                       option='name', user=user['name'], protected=True)
+
+
+def _name_taken(exc):
+    """Whether Scalingo refused a creation because the name is already used."""
+    if exc.status == 409:
+        return True
+    return exc.status == 422 and any('taken' in message or 'exist' in message for message in exc.errors.get('name', []))
 
 
 def _mode(read_only):

@@ -78,6 +78,16 @@ class Reply:
         return 'Reply(%s)' % self.status
 
 
+class AfterApplying:
+    """A scripted failure that comes after the fake really applied the request: the answer is lost."""
+
+    def __init__(self, failure):
+        self.failure = failure
+
+    def __repr__(self):
+        return 'AfterApplying(%r)' % (self.failure,)
+
+
 class Call:
     """One request as the fake received it."""
 
@@ -227,6 +237,9 @@ class FakeScalingo(BaseAdapter):
         queue = self._scripts.get(route)
         if queue:
             item = queue.popleft()
+            if isinstance(item, AfterApplying):
+                getattr(self, '_' + route)(call, **dict((k, unquote(v)) for k, v in match.groupdict().items()))
+                item = item.failure
             if isinstance(item, BaseException):
                 raise item
             return self._respond(call, request, item)

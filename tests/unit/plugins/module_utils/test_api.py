@@ -553,10 +553,48 @@ def test_401_with_a_database_token_says_to_check_the_database_token(fake):
 
 
 def test_401_on_the_api_says_the_token_was_refused(fake):
-    fake.script('addon_token', Reply(401, json={'error': 'not authenticated'}))
+    # Twice: a first 401 makes the client fetch the bearer token again, once.
+    fake.script('addon_token', *[Reply(401, json={'error': 'not authenticated'})] * 2)
     error = error_of(client().list_users)
     assert error.status == 401
     assert 'check the API token' in error.message
+    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token']
+
+
+# --- tokens that expire during a run ----------------------------------------------------------
+
+def test_an_expired_database_token_is_fetched_again_once(fake):
+    fake.script('list', Reply(401, json={'error': 'token expired'}))
+    assert [u['name'] for u in client().list_users()] == [PROTECTED_USER]
+    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
+
+
+def test_an_expired_bearer_is_fetched_again_once(fake):
+    fake.script('addon_token', Reply(401, json={'error': 'token expired'}))
+    client().list_users()
+    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token', 'list']
+
+
+def test_a_write_refused_for_an_expired_token_is_sent_once_more(fake):
+    fake.script('create', Reply(401, json={'error': 'token expired'}))
+    user, generated = client().create_user('reporting', False)
+    assert user['name'] == 'reporting' and generated
+    assert fake.routes() == ['exchange', 'addon_token', 'create', 'addon_token', 'create']
+    assert list(fake.users()) == [PROTECTED_USER, 'reporting']
+
+
+def test_a_token_is_renewed_only_once_per_run(fake):
+    fake.script('list', *[Reply(401, json={'error': 'token expired'})] * 3)
+    error = error_of(client().list_users)
+    assert error.status == 401
+    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
+
+
+def test_a_given_database_token_is_not_renewed(fake):
+    fake.script('list', Reply(401, json={'error': 'token expired'}))
+    error = error_of(client(api_token=None, app=None, database_token=DB_TOKEN).list_users)
+    assert fake.routes() == ['list']
+    assert 'Check the database token' in error.message
 
 
 def test_403_says_the_owner_may_not_manage_users(fake):
@@ -657,7 +695,8 @@ def test_html_instead_of_json_on_success(fake, route):
     ('list', DB_TOKEN),
 ])
 def test_secrets_echoed_in_json_errors_are_redacted(fake, route, echo):
-    fake.script(route, Reply(401, json={'error': 'token %s is invalid' % echo, 'errors': {echo: ['bad ' + echo]}}))
+    refused = Reply(401, json={'error': 'token %s is invalid' % echo, 'errors': {echo: ['bad ' + echo]}})
+    fake.script(route, refused, refused)  # the second answers the one renewal of the token
     error = error_of(client().list_users)
     assert_clean(error)
     assert '********' in error.message

@@ -18,6 +18,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+    AfterApplying,
     Reply,
     leaked,
 )
@@ -371,18 +372,91 @@ def test_a_password_echoed_by_the_server_never_reaches_the_result(fake, runner):
     assert_no_secret(failed, fake)
 
 
-@pytest.mark.parametrize('route, reply', [
-    ('create', Reply(503, json={'error': 'unavailable'})),
-    ('create', requests.exceptions.ConnectionError('Connection aborted.')),
-    ('delete', Reply(500, json={'error': 'boom'})),
-])
-def test_a_write_whose_outcome_is_unknown_is_reported_as_uncertain(fake, runner, route, reply):
-    if route == 'delete':
-        fake.add_user('reporting')
-    fake.script(route, reply)
-    failed = runner.fail(database_user, args(state='absent' if route == 'delete' else 'present', password=PASSWORD))
-    assert fake.count(route) == 1
-    assert failed['failure']['uncertain'] is (route != 'delete')
+LOST = [Reply(503, json={'error': 'unavailable'}), requests.exceptions.ConnectionError('Connection aborted.')]
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_a_create_that_did_not_land_is_made_once(fake, runner, lost):
+    fake.script('create', lost)
+    result = runner.run(database_user, args(password=PASSWORD))
+    assert result['changed'] is True
+    assert fake.routes()[3:] == ['list', 'create', 'list', 'create']
+    assert list(fake.users()) == [PROTECTED_USER, 'reporting']
+    assert 'password' not in result
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_a_create_that_landed_is_not_repeated(fake, runner, lost):
+    fake.script('create', AfterApplying(lost))
+    result = runner.run(database_user, args(password=PASSWORD))
+    assert result['changed'] is True and result['user']['name'] == 'reporting'
+    assert fake.routes()[3:] == ['list', 'create', 'list']
+    assert fake.count('create') == 1
+    assert list(fake.users()) == [PROTECTED_USER, 'reporting']
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_a_generated_password_lost_with_the_answer_is_reset(fake, runner, lost):
+    fake.script('create', AfterApplying(lost))
+    result = runner.run(database_user, args())
+    assert fake.routes()[3:] == ['list', 'create', 'list', 'reset']
+    # The first generated password was lost; the one returned is the one the reset made.
+    assert result['password'] == fake.generated_passwords()[-1]
+    assert len(fake.generated_passwords()) == 2
+    assert result['password_changed'] is True
+
+
+def test_a_name_taken_by_a_concurrent_run_means_present(fake, runner):
+    # Another run creates the user between our read and our create.
+    fake.script('create', AfterApplying(Reply(422, json={'errors': {'name': ['has already been taken']}})))
+    result = runner.run(database_user, args(password=PASSWORD))
+    assert result['changed'] is False
+    assert result['user']['name'] == 'reporting'
+    assert fake.count('create') == 1
+    assert list(fake.users()) == [PROTECTED_USER, 'reporting']
+
+
+def test_a_name_taken_but_not_listed_fails(fake, runner):
+    fake.script('create', Reply(422, json={'errors': {'name': ['has already been taken']}}))
+    failed = runner.fail(database_user, args(password=PASSWORD))
+    assert failed['failure']['status'] == 422
+    assert fake.count('create') == 1
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_a_password_change_with_a_lost_answer_is_checked_then_sent_once_more(fake, runner, lost):
+    fake.add_user('reporting')
+    fake.script('update', AfterApplying(lost))
+    result = runner.run(database_user, args(password=PASSWORD, update_password='always'))
+    assert fake.routes()[3:] == ['list', 'update', 'list', 'update']
+    assert result['password_changed'] is True
+
+
+def test_a_reset_with_a_lost_answer_is_made_again_to_return_a_working_password(fake, runner):
+    fake.add_user('reporting')
+    fake.script('reset', AfterApplying(Reply(502, text='Bad gateway')))
+    result = runner.run(database_user, args(state='reset_password'))
+    assert fake.routes()[3:] == ['list', 'reset', 'list', 'reset']
+    assert result['password'] == fake.generated_passwords()[-1]
+
+
+def test_a_write_for_a_user_gone_meanwhile_is_not_sent_again(fake, runner):
+    fake.add_user('reporting')
+    fake.script('update', Reply(503, json={'error': 'unavailable'}))
+    present = dict(name='reporting', read_only=False, protected=False, dbms_attributes={})
+    fake.script('list', Reply(200, json={'database-users': [present]}), Reply(200, json={'database-users': []}))
+    failed = runner.fail(database_user, args(password=PASSWORD, update_password='always'))
+    assert failed['failure']['uncertain'] is True
+    assert fake.count('update') == 1
+
+
+def test_a_delete_that_fails_is_retried_and_a_gone_user_is_fine(fake, runner):
+    fake.add_user('reporting')
+    fake.script('delete', AfterApplying(Reply(502, text='Bad gateway')))
+    result = runner.run(database_user, args(state='absent'))
+    assert result['changed'] is True
+    assert fake.routes()[3:] == ['list', 'delete', 'delete']
+    assert list(fake.users()) == [PROTECTED_USER]
 
 
 def test_rate_limit_forever_fails_with_try_later(fake, runner, clock):
@@ -415,7 +489,7 @@ def test_html_error_body_gives_a_clean_message(fake, runner):
 
 def test_secrets_echoed_by_every_service_stay_hidden(fake, runner):
     fake.script('exchange', Reply(429, json={'error': 'slow down %s' % API_TOKEN}, headers={'Retry-After': '1'}))
-    fake.script('addon_token', Reply(401, json={'error': 'bad bearer %s' % BEARER, 'errors': {'token': [BEARER]}}))
+    fake.script('addon_token', *[Reply(401, json={'error': 'bad bearer %s' % BEARER, 'errors': {'token': [BEARER]}})] * 2)
     failed = runner.fail(database_user, args())
     assert failed['failure']['status'] == 401
     assert_no_secret(failed, fake)
