@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers of the end-to-end tests: run ansible for real, read what the emulator saw, look into PostgreSQL.
+
+- ``Ansible`` writes a playbook (JSON is YAML), runs ``ansible-playbook`` (or ``ansible`` ad hoc) from the
+  virtualenv as a subprocess, with the connection settings of the emulator in its environment, and returns a
+  ``Run``: exit code, output, every task result in full (recorded by callback_plugins/e2e_recorder.py) and the
+  requests the emulator received, task by task.
+- ``Postgres`` logs in to the PostgreSQL server of an addon over TCP, as a given user with a given password.
+- ``assert_same_outcome`` compares the check-mode result of a task with the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+except ImportError:  # pragma: no cover - reported by missing_requirements()
+    psycopg = None
+    pg_errors = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
+CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
+
+DEMO_APP = 'emu-demo-app'
+TWIN_APP = 'emu-twin-pg'
+USER_MODULE = 'scalingo.cloud.database_user'
+INFO_MODULE = 'scalingo.cloud.database_user_info'
+
+AUTH = ('auth.exchange', 'api.addon_token')
+WRITE_ROUTES = ('users.create', 'users.update', 'users.delete', 'users.reset')
+
+# Variables of the caller's environment that must not reach the modules: the tests give their own.
+_FOREIGN_ENVIRONMENT_PREFIXES = ('SCALINGO_', 'ANSIBLE_', 'DB_')
+_FOREIGN_ENVIRONMENT = ('PYTHONPATH', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy',
+                        'https_proxy', 'all_proxy', 'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+
+
+def collections_path():
+    """The directory holding ansible_collections/scalingo/cloud when the tests run from such a copy, else None."""
+    cloud = COLLECTION_ROOT
+    namespace = os.path.dirname(cloud)
+    top = os.path.dirname(namespace)
+    if (os.path.basename(cloud), os.path.basename(namespace), os.path.basename(top)) == ('cloud', 'scalingo', 'ansible_collections'):
+        return os.path.dirname(top)
+    return None
+
+
+def bin_dir():
+    return os.path.dirname(os.path.abspath(sys.executable))
+
+
+def missing_requirements():
+    """Why the end-to-end tests cannot run here, or None."""
+    if psycopg is None:
+        return 'psycopg is not installed (tests/requirements/e2e.txt): run the end-to-end tests with make e2e'
+    if collections_path() is None:
+        return ('the tests do not run from a copy laid out as ansible_collections/scalingo/cloud: '
+                'run them with make e2e, which runs them from build/ansible_collections/scalingo/cloud')
+    for program in ('ansible-playbook', 'ansible'):
+        if not os.access(os.path.join(bin_dir(), program), os.X_OK):
+            return '%s not found next to %s: run the end-to-end tests with make e2e' % (program, sys.executable)
+    return None
+
+
+def new_password():
+    """A long unique password Scalingo accepts: 48 characters among letters, digits, '-' and '_'."""
+    return 'E2e_' + secrets.token_urlsafe(33)
+
+
+def user_task(name, args, **keywords):
+    task = {'name': name, USER_MODULE: args}
+    task.update(keywords)
+    return task
+
+
+def info_task(name, args, **keywords):
+    task = {'name': name, INFO_MODULE: args}
+    task.update(keywords)
+    return task
+
+
+def check_and_real(name, module, args, **keywords):
+    """The same task twice: ``<name> (check)`` in check mode, then ``<name>`` for real."""
+    check = {'name': name + ' (check)', module: args, 'check_mode': True}
+    check.update(keywords)
+    real = {'name': name, module: args}
+    real.update(keywords)
+    return [check, real]
+
+
+def public_fields(user):
+    """What check mode can predict of a user: not dbms_attributes, which only the database knows."""
+    return {key: user.get(key) for key in ('name', 'read_only', 'protected')} if user else user
+
+
+def assert_same_outcome(check, real):
+    """The check-mode run of a task reports what the real run did: same status, changed, diff, password_changed,
+    message and failure; the same user but for dbms_attributes; and never a password."""
+    assert 'password' not in check['result'], 'check mode must not return a password: %r' % check['result']
+    assert check['status'] == real['status'], (check, real)
+    check_result = dict(check['result'])
+    real_result = dict(real['result'])
+    real_result.pop('password', None)
+    assert public_fields(check_result.pop('user', None)) == public_fields(real_result.pop('user', None))
+    assert check_result == real_result
+
+
+class Run:
+    """One ansible run: ``rc``, ``stdout``, ``stderr``, ``records`` (task results) and ``log`` (emulator requests)."""
+
+    def __init__(self, argv, process, records, log, playbook=None):
+        self.argv = argv
+        self.rc = process.returncode
+        self.stdout = process.stdout
+        self.stderr = process.stderr
+        self.records = records
+        self.log = log
+        self.playbook = playbook
+
+    def __repr__(self):
+        return 'Run(rc=%s)\n--- stdout\n%s\n--- stderr\n%s' % (self.rc, self.stdout, self.stderr)
+
+    def record(self, task):
+        """The result record of a task (not of its loop items): task, host, status, result, started, ended."""
+        found = [r for r in self.records if r['task'] == task and not r['item']]
+        assert len(found) == 1, 'expected one result for task %r, got %d\n%r' % (task, len(found), self)
+        return found[0]
+
+    def result(self, task):
+        return self.record(task)['result']
+
+    def items(self, task):
+        return [r for r in self.records if r['task'] == task and r['item']]
+
+    def requests(self, task=None):
+        """The emulator's log entries of the run, or of one task (all its loop items), matched by the time each
+        request started: tasks run one after the other, and a task starts after the result of the previous one."""
+        if task is None:
+            return list(self.log)
+        record = task if isinstance(task, dict) else self.record(task)
+        assert not record['item'], 'loop items have no window of their own: use the task'
+        return [e for e in self.log if record['started'] <= e['time'] <= record['ended']]
+
+    def routes(self, task=None):
+        """The route names of the requests, in order."""
+        return [e['route'] for e in self.requests(task)]
+
+    def counts(self, task=None):
+        """``{route: number of requests}`` for the run, or for one task."""
+        counts = {}
+        for entry in self.requests(task):
+            counts[entry['route']] = counts.get(entry['route'], 0) + 1
+        return counts
+
+    def writes(self, task=None):
+        """``"METHOD path"`` of the requests that may change something on the database API, for the run or one
+        task."""
+        return ['%s %s' % (e['method'], e['path']) for e in self.requests(task)
+                if e['service'] == 'db' and e['method'] in ('POST', 'PUT', 'PATCH', 'DELETE')]
+
+    def output(self):
+        return self.stdout + self.stderr
+
+
+class Ansible:
+    """Runs ansible-playbook / ansible from the virtualenv against the emulator."""
+
+    def __init__(self, emu, workdir):
+        self.emu = emu
+        self.workdir = workdir
+        self.bin = bin_dir()
+        self.inventory = os.path.join(workdir, 'inventory.ini')
+        with open(self.inventory, 'w') as handle:
+            # An explicit interpreter: discovery could pick a Python without requests.
+            handle.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+        self.runs = 0
+
+    def environment(self, extra=None, unset=()):
+        env = {k: v for k, v in os.environ.items()
+               if k not in _FOREIGN_ENVIRONMENT and not k.startswith(_FOREIGN_ENVIRONMENT_PREFIXES)}
+        env.update(self.emu.env())
+        env.update({
+            'PATH': self.bin + os.pathsep + os.environ.get('PATH', ''),
+            'ANSIBLE_COLLECTIONS_PATH': collections_path(),
+            'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
+            'ANSIBLE_CALLBACKS_ENABLED': 'e2e_recorder',
+            'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',  # for ad hoc runs
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_LOCAL_TEMP': os.path.join(self.workdir, 'ansible-tmp'),
+            'ANSIBLE_CONFIG': os.path.join(self.workdir, 'no-ansible.cfg'),
+            'NETRC': os.path.join(self.workdir, 'no-netrc'),
+        })
+        env.update(extra or {})
+        for name in unset:
+            env.pop(name, None)
+        return env
+
+    def playbook(self, tasks, env=None, unset=(), play=None, diff=True, check=False, expect_rc=0, extra_args=()):
+        """Run one play on localhost with these tasks; fails the test unless the exit code is ``expect_rc``."""
+        self.runs += 1
+        spec = {'name': 'e2e', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
+        spec.update(play or {})
+        path = os.path.join(self.workdir, 'playbook-%d.yml' % self.runs)
+        with open(path, 'w') as handle:
+            json.dump([spec], handle, indent=2)  # JSON is YAML
+        argv = [os.path.join(self.bin, 'ansible-playbook'), '-i', self.inventory, path]
+        if diff:
+            argv.append('--diff')
+        if check:
+            argv.append('--check')
+        argv.extend(extra_args)
+        return self._run(argv, env, unset, expect_rc, playbook=path)
+
+    def adhoc(self, module, module_args, env=None, unset=(), diff=False, check=False, expect_rc=0):
+        """``ansible localhost -m module -a module_args``."""
+        self.runs += 1
+        argv = [os.path.join(self.bin, 'ansible'), '-i', self.inventory, 'localhost', '-m', module, '-a', module_args]
+        if diff:
+            argv.append('--diff')
+        if check:
+            argv.append('--check')
+        return self._run(argv, env, unset, expect_rc)
+
+    def _run(self, argv, env, unset, expect_rc, playbook=None):
+        results = os.path.join(self.workdir, 'results-%d.jsonl' % self.runs)
+        environment = self.environment(env, unset)
+        environment['E2E_RESULTS_FILE'] = results
+        self.emu.reset_log()
+        process = subprocess.run(argv, env=environment, cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                 capture_output=True, text=True, timeout=600, check=False)
+        # The emulator logs a request once it has answered: the log is complete when the run ends.
+        records = []
+        if os.path.exists(results):
+            with open(results) as handle:
+                records = [json.loads(line) for line in handle if line.strip()]
+        run = Run(argv, process, records, self.emu.requests(), playbook)
+        assert run.rc == expect_rc, 'expected exit code %s\n%r' % (expect_rc, run)
+        return run
+
+
+class Postgres:
+    """The PostgreSQL server of one addon, reached over TCP as a client of the database would."""
+
+    def __init__(self, emu, addon_id):
+        self.addon_id = addon_id
+        self.info = emu.pg_info(addon_id)
+        assert self.info, 'addon %s has no PostgreSQL server' % addon_id
+
+    def connect(self, user, password):
+        return psycopg.connect(host=self.info['host'], port=self.info['port'], dbname=self.info['dbname'],
+                               user=user, password=password, sslmode='disable', connect_timeout=5, autocommit=True)
+
+    def assert_login(self, user, password):
+        with self.connect(user, password) as conn:
+            assert conn.execute('SELECT current_user').fetchone()[0] == user
+
+    def assert_login_fails(self, user, password):
+        with pytest.raises(psycopg.OperationalError) as failure:
+            self.connect(user, password).close()
+        assert 'password authentication failed for user "%s"' % user in str(failure.value)
+
+    def assert_reads(self, user, password):
+        with self.connect(user, password) as conn:
+            rows = conn.execute("SELECT name FROM demo_items WHERE name IN ('alpha', 'beta', 'gamma') ORDER BY name").fetchall()
+        assert [row[0] for row in rows] == ['alpha', 'beta', 'gamma']
+
+    def assert_writes(self, user, password):
+        """INSERT, UPDATE and DELETE a row of demo_items, and create and drop a table."""
+        marker = 'e2e-' + secrets.token_hex(6)
+        with self.connect(user, password) as conn:
+            row_id = conn.execute('INSERT INTO demo_items (name) VALUES (%s) RETURNING id', (marker,)).fetchone()[0]
+            conn.execute('UPDATE demo_items SET name = %s WHERE id = %s', (marker + '-b', row_id))
+            assert conn.execute('SELECT name FROM demo_items WHERE id = %s', (row_id,)).fetchone()[0] == marker + '-b'
+            conn.execute('DELETE FROM demo_items WHERE id = %s', (row_id,))
+            table = 'e2e_scratch_' + secrets.token_hex(4)
+            conn.execute('CREATE TABLE %s (id int)' % table)
+            conn.execute('DROP TABLE %s' % table)
+
+    def assert_cannot_write(self, user, password):
+        """Reading works, every write is refused for lack of privilege."""
+        self.assert_reads(user, password)
+        with self.connect(user, password) as conn:
+            for statement in ("INSERT INTO demo_items (name) VALUES ('e2e-refused')",
+                              "UPDATE demo_items SET name = 'e2e-refused'",
+                              'DELETE FROM demo_items',
+                              'CREATE TABLE e2e_refused (id int)'):
+                with pytest.raises(pg_errors.InsufficientPrivilege):
+                    conn.execute(statement)
+        self.assert_reads(self.info['owner'], self.info['owner_password'])
+
+    def role(self, name):
+        """``{"login": bool}`` of a role, or None when it does not exist (read as the owner)."""
+        with self.connect(self.info['owner'], self.info['owner_password']) as conn:
+            row = conn.execute('SELECT rolcanlogin FROM pg_roles WHERE rolname = %s', (name,)).fetchone()
+        return None if row is None else {'login': row[0]}
+
+    def assert_owner_untouched(self):
+        """The protected user still logs in with the password the database was created with, and writes."""
+        self.assert_login(self.info['owner'], self.info['owner_password'])
+        self.assert_writes(self.info['owner'], self.info['owner_password'])
