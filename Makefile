@@ -1,13 +1,17 @@
 # Build and test entry points for the scalingo.cloud Ansible collection.
 #
-#   make test      every gate (what CI runs through .ci/run)
+#   make test      every gate, with a summary (what CI runs through .ci/run)
 #   make help      the list of targets
 #
 # Variables that can be set on the command line:
-#   BASE_PYTHON=/path/to/python3.X   interpreter for the virtualenvs (default: newest 3.12..3.14 found)
-#   SANITY_ARGS='--test pylint'       extra ansible-test sanity arguments
-#   SANITY_PYTHONS=auto               other Pythons for the compile/import tests (auto, none, "3.9 3.11")
-#   PYTEST_ARGS='-k user -x'          extra pytest arguments
+#   BASE_PYTHON=/path/to/python3.X    interpreter for ansible-core 2.21 and the tools (default: newest 3.12..3.14 found)
+#   COMPAT_PYTHON=/path/to/python3.X  interpreter for ansible-core 2.18 (default: newest 3.11..3.13 found)
+#   SANITY_ARGS='--test pylint'       extra ansible-test sanity arguments (with --test: controller Python only)
+#   SANITY_PYTHONS=auto               Pythons for the compile/import tests: auto (every version the modules
+#                                     claim, tests/config.yml), none, or a list such as "3.9 3.12"
+#   UNITS_ARGS='--num-workers 1'      extra ansible-test units arguments
+#   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
+#   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,106 +24,135 @@ BUILD := $(ROOT)/build
 COLLECTION := $(BUILD)/ansible_collections/scalingo/cloud
 TOOLS := $(ROOT)/tests/tools
 REQ := $(ROOT)/tests/requirements
+GATES := $(ROOT)/tests/gates
+STATUS := $(BUILD)/gate-status
 COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' '$(ROOT)/galaxy.yml' 2>/dev/null)
+TARBALL := $(BUILD)/dist/scalingo-cloud-$(COLLECTION_VERSION).tar.gz
+INSTALLED := $(BUILD)/installed
+
+# The newest and the oldest ansible-core lines the collection supports (meta/runtime.yml says >=2.18).
+NEW_CORE := 2.21
+OLD_CORE := 2.18
 
 # ---------------------------------------------------------------------------
-# Base interpreter: found once by tests/tools/find_python.sh and remembered in
-# build/.base-python ("<major.minor> <path>"); `make clean` forgets it.
-BASE_PYTHON_CACHE := $(BUILD)/.base-python
-
-ifeq ($(origin BASE_PYTHON),undefined)
-  _cached := $(shell cat '$(BASE_PYTHON_CACHE)' 2>/dev/null)
-  ifneq ($(and $(word 2,$(_cached)),$(wildcard $(word 2,$(_cached)))),)
-    PY_VERSION := $(word 1,$(_cached))
-    BASE_PYTHON := $(word 2,$(_cached))
+# Interpreters, found by tests/tools/find_python.sh (PATH, then pyenv) and remembered in
+# build/.<VARIABLE> ("<major.minor> <path>"); `make clean` forgets them.
+# $(1): variable for the path, $(2): variable for X.Y, $(3)/$(4): lowest/highest minor version.
+define discover_python
+ifeq ($$(origin $(1)),undefined)
+  $(1)_CACHED := $$(shell cat '$$(BUILD)/.$(1)' 2>/dev/null)
+  ifneq ($$(and $$(word 2,$$($(1)_CACHED)),$$(wildcard $$(word 2,$$($(1)_CACHED)))),)
+    $(2) := $$(word 1,$$($(1)_CACHED))
+    $(1) := $$(word 2,$$($(1)_CACHED))
   else
-    BASE_PYTHON := $(shell '$(TOOLS)/find_python.sh' 2>/dev/null)
-  endif
-endif
-
-ifneq ($(BASE_PYTHON),)
-  ifeq ($(PY_VERSION),)
-    PY_VERSION := $(shell '$(BASE_PYTHON)' -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    ifeq ($(origin BASE_PYTHON),file)
-      $(shell mkdir -p '$(BUILD)' && echo '$(PY_VERSION) $(BASE_PYTHON)' > '$(BASE_PYTHON_CACHE)')
+    $(1) := $$(shell MIN_MINOR=$(3) MAX_MINOR=$(4) '$$(TOOLS)/find_python.sh' 2>/dev/null)
+    ifneq ($$($(1)),)
+      $(2) := $$(shell '$$($(1))' -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+      $$(shell mkdir -p '$$(BUILD)' && echo '$$($(2)) $$($(1))' > '$$(BUILD)/.$(1)')
     endif
   endif
+else ifneq ($$($(1)),)
+  $(2) := $$(shell '$$($(1))' -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 endif
-
-# Any python3 is good enough for the small helper scripts that do not need ansible.
-HELPER_PYTHON := $(or $(BASE_PYTHON),python3)
-
-# ---------------------------------------------------------------------------
-# Virtualenvs. The stamp file name carries a hash of the requirement files and
-# of the base interpreter, so a change to either rebuilds the virtualenv.
-define venv_stamp
-$(1)/.installed-$(shell (cat $(wildcard $(2)) /dev/null; echo '$(BASE_PYTHON)') | sha256sum | cut -c1-16)
 endef
 
-VENV := $(BUILD)/venv-$(PY_VERSION)
+# ansible-core 2.20+ runs on Python 3.12..3.14; 2.18 on 3.11..3.13.
+$(eval $(call discover_python,BASE_PYTHON,BASE_VERSION,12,14))
+$(eval $(call discover_python,COMPAT_PYTHON,COMPAT_VERSION,11,13))
+
+NO_BASE_PYTHON := no Python 3.12..3.14 on PATH or in pyenv, and ansible-core $(NEW_CORE) and the tools need one \
+	(install one, or set BASE_PYTHON=/path/to/python3.X)
+NO_COMPAT_PYTHON := no Python 3.11..3.13 on PATH or in pyenv, and ansible-core $(OLD_CORE) needs one \
+	(install one, or set COMPAT_PYTHON=/path/to/python3.X)
+
+# Any python3 is good enough for the small helper scripts that do not need ansible.
+HELPER_PYTHON := $(or $(BASE_PYTHON),$(COMPAT_PYTHON),python3)
+
+# ---------------------------------------------------------------------------
+# Virtualenvs. The stamp file name carries a hash of the requirement files and of the
+# interpreter, so a change to either rebuilds the virtualenv.
+# $(1): virtualenv, $(2): requirement files, $(3): interpreter.
+define venv_stamp
+$(1)/.installed-$(shell (cat $(wildcard $(2)) /dev/null; echo '$(3)') | sha256sum | cut -c1-16)
+endef
+
+# ansible-core $(NEW_CORE) with every tool: build/venv-<python>.
+VENV := $(BUILD)/venv-$(BASE_VERSION)
 VENV_BIN := $(VENV)/bin
 VENV_REQUIREMENTS := $(REQ)/ansible.txt $(REQ)/sanity.txt $(REQ)/units.txt $(REQ)/tools.txt $(REQ)/e2e.txt
 VENV_CONSTRAINTS := $(REQ)/constraints.txt
-VENV_STAMP := $(call venv_stamp,$(VENV),$(REQ)/pip.txt $(VENV_REQUIREMENTS) $(VENV_CONSTRAINTS))
+VENV_STAMP := $(call venv_stamp,$(VENV),$(REQ)/pip.txt $(VENV_REQUIREMENTS) $(VENV_CONSTRAINTS),$(BASE_PYTHON))
 
-# Oldest supported ansible-core line (meta/runtime.yml), for the *-compat targets.
-COMPAT_CORE := 2.18
-COMPAT_VENV := $(BUILD)/venv-$(PY_VERSION)-core$(COMPAT_CORE)
+# ansible-core $(OLD_CORE) with what sanity and units need: build/venv-<python>-core2.18.
+COMPAT_VENV := $(BUILD)/venv-$(COMPAT_VERSION)-core$(OLD_CORE)
 COMPAT_VENV_BIN := $(COMPAT_VENV)/bin
-COMPAT_REQUIREMENTS := $(REQ)/ansible-$(COMPAT_CORE).txt $(REQ)/sanity.txt $(REQ)/units.txt
-COMPAT_VENV_STAMP := $(call venv_stamp,$(COMPAT_VENV),$(REQ)/pip.txt $(COMPAT_REQUIREMENTS))
+COMPAT_REQUIREMENTS := $(REQ)/ansible-$(OLD_CORE).txt $(REQ)/sanity.txt $(REQ)/units.txt
+COMPAT_CONSTRAINTS := $(REQ)/constraints-core$(OLD_CORE).txt
+COMPAT_VENV_STAMP := $(call venv_stamp,$(COMPAT_VENV),$(REQ)/pip.txt $(COMPAT_REQUIREMENTS) $(COMPAT_CONSTRAINTS),$(COMPAT_PYTHON))
 
 SANITY_PYTHONS ?= auto
 
-# Gates run by `make test` (and so by CI). Add new gates here.
-TEST_TARGETS := units sanity lint e2e
+# Gates run by `make test` (and so by CI), in this order. Add new gates here.
+TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee e2e
+# The gates that need ansible-core $(NEW_CORE) (BASE_PYTHON), and those that need $(OLD_CORE) (COMPAT_PYTHON).
+NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e
+OLD_CORE_GATES := units-compat sanity-compat
 
-.PHONY: help venv venv-compat collection ansible-test-prep check-no-sanity-ignores \
-	sanity units lint test e2e demo sanity-compat units-compat dist galaxy-import lock clean
+.PHONY: help venv venv-compat collection check-no-sanity-ignores test pytest demo dist install \
+	changelog-release lock clean $(TEST_TARGETS)
 
 help:
-	@echo 'Targets:'
-	@echo '  venv           create build/venv-<python> (ansible-core + test tools from tests/requirements)'
-	@echo '  collection     refresh the copy in build/ansible_collections/scalingo/cloud'
-	@echo '  units          run the unit tests (pytest tests/unit) from the copy'
-	@echo '  sanity         run ansible-test sanity (all tests) from the copy'
-	@echo '  lint           ansible-lint --profile production on the playbooks of README.md and docs/'
-	@echo '  test           run every gate: $(TEST_TARGETS)'
-	@echo '  e2e            the emulator tests, then real ansible-playbook runs against it (real PostgreSQL)'
-	@echo '  demo           the example playbook against the local emulator, step by step'
-	@echo '  units-compat   unit tests with ansible-core $(COMPAT_CORE)'
-	@echo '  sanity-compat  ansible-test sanity with ansible-core $(COMPAT_CORE)'
-	@echo '  dist           build the collection artifact into build/dist'
-	@echo '  galaxy-import  run galaxy-importer (Galaxy upload checks, ansible-lint) on the artifact'
-	@echo '  lock           regenerate tests/requirements/constraints.txt'
-	@echo '  clean          remove build/ and test output'
-	@echo 'Python for the virtualenvs: $(or $(BASE_PYTHON),none found) ($(or $(PY_VERSION),?))'
+	@echo 'Gates (make test runs them all, in this order, and prints a summary):'
+	@echo '  units          ansible-test units, ansible-core $(NEW_CORE) (Python $(or $(BASE_VERSION),?))'
+	@echo '  units-compat   ansible-test units, ansible-core $(OLD_CORE) (Python $(or $(COMPAT_VERSION),?))'
+	@echo '  sanity         ansible-test sanity, ansible-core $(NEW_CORE): all tests, then compile/import on every'
+	@echo '                 Python the modules claim (tests/config.yml) that this machine has'
+	@echo '  sanity-compat  the same with ansible-core $(OLD_CORE)'
+	@echo '  lint           ansible-lint --profile production on the whole collection and the README playbooks'
+	@echo '  docs           antsibull-docs lint-collection-docs --plugin-docs; the module reference built into build/docs'
+	@echo '  changelog      antsibull-changelog lint; CHANGELOG.md and changelog.yaml up to date with the fragments'
+	@echo '  artifact       build the artifact, check its content, install it, run docs/examples/manage_users.yml'
+	@echo '                 from the installed copy against the emulator (twice: the second run changes nothing)'
+	@echo '  galaxy-import  galaxy-importer on the artifact (offline); any warning or error fails'
+	@echo '  ee             ansible-builder introspect on the installed artifact, ansible-builder create into build/ee-context'
+	@echo '  e2e            the emulator tests, then real ansible-playbook (and ansible-runner) runs against it'
+	@echo 'Other targets:'
+	@echo '  test               every gate: $(TEST_TARGETS)'
+	@echo '  pytest             the unit tests with plain pytest (fast iteration; PYTEST_ARGS=...)'
+	@echo '  demo               the example playbook against the local emulator, step by step'
+	@echo '  dist               build the collection artifact into build/dist'
+	@echo '  install            install the artifact into build/installed (offline)'
+	@echo '  changelog-release  fold changelogs/fragments into changelog.yaml and CHANGELOG.md (version of galaxy.yml)'
+	@echo '  venv, venv-compat  create the virtualenvs (build/venv-*)'
+	@echo '  lock               regenerate tests/requirements/constraints*.txt'
+	@echo '  clean              remove build/ and test output'
+	@echo 'ansible-core $(NEW_CORE) and tools: Python $(or $(BASE_PYTHON),none found) ($(or $(BASE_VERSION),?))'
+	@echo 'ansible-core $(OLD_CORE): Python $(or $(COMPAT_PYTHON),none found) ($(or $(COMPAT_VERSION),?))'
 
 # ---------------------------------------------------------------------------
 # Environments
 
-define check_base_python
-	@if [ -z '$(BASE_PYTHON)' ]; then \
-		echo 'No Python 3.12..3.14 found (PATH, pyenv); set BASE_PYTHON=/path/to/python3.X' >&2; exit 1; \
-	fi
+define check_python
+	@if [ -z '$(1)' ]; then echo 'make: $(2)' >&2; exit 1; fi
 endef
 
-# $(1): virtualenv directory, $(2): pip arguments naming what to install.
+# $(1): virtualenv directory, $(2): interpreter, $(3): pip arguments naming what to install.
 define make_venv
-	$(check_base_python)
-	@echo '--> creating $(1) with $(BASE_PYTHON)'
+	@echo '--> creating $(1) with $(2)'
 	rm -rf '$(1)'
-	'$(BASE_PYTHON)' -m venv '$(1)'
+	'$(2)' -m venv '$(1)'
 	'$(1)/bin/python' -m pip install --quiet --disable-pip-version-check -r '$(REQ)/pip.txt'
-	'$(1)/bin/python' -m pip install --quiet --disable-pip-version-check $(2)
+	'$(1)/bin/python' -m pip install --quiet --disable-pip-version-check $(3)
 	touch '$@'
 endef
 
 $(VENV_STAMP):
-	$(call make_venv,$(VENV),$(if $(wildcard $(VENV_CONSTRAINTS)),-c '$(VENV_CONSTRAINTS)') $(foreach f,$(VENV_REQUIREMENTS),-r '$(f)'))
+	$(call check_python,$(BASE_PYTHON),$(NO_BASE_PYTHON))
+	$(call make_venv,$(VENV),$(BASE_PYTHON),-c '$(VENV_CONSTRAINTS)' $(foreach f,$(VENV_REQUIREMENTS),-r '$(f)'))
 
 $(COMPAT_VENV_STAMP):
-	$(call make_venv,$(COMPAT_VENV),$(foreach f,$(COMPAT_REQUIREMENTS),-r '$(f)'))
+	$(call check_python,$(COMPAT_PYTHON),$(NO_COMPAT_PYTHON))
+	$(call make_venv,$(COMPAT_VENV),$(COMPAT_PYTHON),-c '$(COMPAT_CONSTRAINTS)' $(foreach f,$(COMPAT_REQUIREMENTS),-r '$(f)'))
 
 venv: $(VENV_STAMP)
 
@@ -128,10 +161,6 @@ venv-compat: $(COMPAT_VENV_STAMP)
 collection:
 	'$(HELPER_PYTHON)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(COLLECTION)'
 
-# Make sure ansible-test can bootstrap pip in its own virtualenvs (offline fallback).
-ansible-test-prep: venv
-	'$(VENV_BIN)/python' '$(TOOLS)/prepare_ansible_test.py'
-
 check-no-sanity-ignores:
 	@found="$$(cd '$(ROOT)' && ls tests/sanity/ignore-*.txt tests/sanity/skip-*.txt 2>/dev/null || true)"; \
 	if [ -n "$$found" ]; then \
@@ -139,76 +168,155 @@ check-no-sanity-ignores:
 	fi
 
 # ---------------------------------------------------------------------------
-# Gates
+# Gates. Each one starts by clearing its report in build/gate-status (see tests/tools/run_gates.sh);
+# a gate whose interpreter is missing reports itself skipped, with the reason, and exits 0.
+
+define gate_begin
+	@mkdir -p '$(STATUS)' && rm -f '$(STATUS)/$@'.*
+endef
+
+define skip_gate
+	@mkdir -p '$(STATUS)' && echo '$(2)' > '$(STATUS)/$(1).skipped'
+	@echo 'SKIPPED make $(1): $(2)' >&2
+endef
 
 # Run from inside the copy: ansible-test needs .../ansible_collections/<namespace>/<name>.
-# All tests on the controller Python, then compile/import on the other Pythons found
-# (SANITY_PYTHONS: auto, none, or a list such as "3.9 3.12").
+# $(1): virtualenv bin directory, $(2): its Python X.Y, $(3): ansible-core line.
 define run_sanity
-	'$(TOOLS)/run_sanity.sh' '$(1)' '$(COLLECTION)' '$(PY_VERSION)' '$(BUILD)/pybin' '$(SANITY_PYTHONS)' $(SANITY_ARGS)
+	'$(1)/python' '$(TOOLS)/prepare_ansible_test.py' --offline
+	GATE_NOTES='$(STATUS)/$@.notes' '$(TOOLS)/run_sanity.sh' '$(1)' '$(COLLECTION)' '$(2)' \
+		'$(BUILD)/pybin-core$(3)' '$(SANITY_PYTHONS)' $(SANITY_ARGS)
 endef
 
-# PYTHONPATH=build/ makes ansible_collections.scalingo.cloud... importable.
-define run_units
-	@if [ ! -d '$(COLLECTION)/tests/unit' ]; then echo 'No tests/unit directory' >&2; exit 1; fi
-	cd '$(COLLECTION)' && PYTHONPATH='$(BUILD)' '$(1)/python' -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/unit
-endef
-
-sanity: check-no-sanity-ignores venv collection ansible-test-prep
-	$(call run_sanity,$(VENV_BIN))
+ifneq ($(BASE_PYTHON),)
 
 units: venv collection
-	$(call run_units,$(VENV_BIN))
+	$(gate_begin)
+	'$(TOOLS)/run_units.sh' '$(VENV_BIN)' '$(COLLECTION)' '$(BASE_VERSION)' $(UNITS_ARGS)
 
-# The playbooks users copy from the README and docs/ must pass the strictest profile.
+sanity: check-no-sanity-ignores venv collection
+	$(gate_begin)
+	$(call run_sanity,$(VENV_BIN),$(BASE_VERSION),$(NEW_CORE))
+
+# The whole collection as ansible-lint discovers it (playbooks, modules' EXAMPLES, galaxy.yml, meta/,
+# changelogs/; .ansible-lint says what is left out and why), then the playbooks shown in README.md and
+# docs/*.md, extracted to build/doc-playbooks.
+LINT = ANSIBLE_COLLECTIONS_PATH='$(BUILD)' PATH='$(VENV_BIN):'"$$PATH" '$(VENV_BIN)/ansible-lint' --offline --nocolor \
+	--profile production
+
 lint: venv collection
-	cd '$(COLLECTION)' && playbooks="$$('$(VENV_BIN)/python' '$(TOOLS)/doc_playbooks.py' . tests/output/doc-playbooks)" && \
-	echo "ansible-lint on:" $$playbooks && \
-	ANSIBLE_COLLECTIONS_PATH='$(BUILD)' PATH='$(VENV_BIN):'"$$PATH" '$(VENV_BIN)/ansible-lint' --offline --nocolor \
-		--profile production $$playbooks
+	$(gate_begin)
+	@echo '==> ansible-lint on the whole collection'
+	cd '$(COLLECTION)' && $(LINT)
+	@echo '==> ansible-lint on the playbooks of README.md and docs/*.md, and on the EXAMPLES of the modules'
+	cd '$(COLLECTION)' && \
+	playbooks="$$('$(VENV_BIN)/python' '$(TOOLS)/doc_playbooks.py' --extracted-only . '$(BUILD)/doc-playbooks')" && \
+	if [ -n "$$playbooks" ]; then echo $$playbooks; $(LINT) $$playbooks; else echo 'no playbook in the Markdown files, no EXAMPLES'; fi
 
-# Every gate runs even when an earlier one fails; the exit status is non-zero if any failed.
+# Plugin docs (schema, markup, references to options and plugins) and extra docs, as the docsite
+# builds them; then the module reference rendered to RST and HTML and checked against ansible-doc
+# (tests/tools/build_docs.py, into build/docs).
+docs: venv collection
+	$(gate_begin)
+	cd '$(COLLECTION)' && ANSIBLE_COLLECTIONS_PATH='$(BUILD)' PATH='$(VENV_BIN):'"$$PATH" \
+		'$(VENV_BIN)/antsibull-docs' lint-collection-docs --plugin-docs --check-extra-docs-refs \
+		--validate-collection-refs all --disallow-unknown-collection-refs .
+	@echo '==> antsibull-docs lint-collection-docs --plugin-docs: no finding'
+	'$(VENV_BIN)/python' '$(TOOLS)/build_docs.py' --collections-path '$(BUILD)' --dest '$(BUILD)/docs'
+
+changelog: venv collection
+	$(gate_begin)
+	'$(TOOLS)/changelog.sh' check '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog'
+
+# The artifact as users get it: content, offline install, and the example playbook run from the
+# installed copy only (tests/tools/run_installed_example.py).
+artifact: install collection
+	$(gate_begin)
+	'$(VENV_BIN)/python' '$(TOOLS)/check_artifact.py' '$(TARBALL)' '$(COLLECTION)'
+	'$(VENV_BIN)/python' '$(TOOLS)/run_installed_example.py' --collections-path '$(INSTALLED)' \
+		--emulator '$(ROOT)/tests/emulator' --work '$(BUILD)/example' --ansible-bin '$(VENV_BIN)'
+
+# What Ansible Galaxy and Automation Hub check when the artifact is uploaded (content, docs, ansible-lint).
+galaxy-import: dist
+	$(gate_begin)
+	'$(TOOLS)/galaxy_import.sh' '$(VENV_BIN)' '$(TARBALL)' '$(BUILD)/galaxy-import' '$(GATES)/galaxy-importer.cfg'
+
+ee: install
+	$(gate_begin)
+	'$(VENV_BIN)/python' '$(TOOLS)/ee_check.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' --tarball '$(TARBALL)' \
+		--collections-path '$(INSTALLED)' --work '$(BUILD)/ee' --context '$(BUILD)/ee-context'
+
+# The emulator's own tests, the end-to-end tests, and the AWX-style runs (ansible-runner) when present.
+E2E_TESTS = tests/emulator tests/e2e $(if $(wildcard $(ROOT)/tests/awx),tests/awx)
+
+e2e: venv collection
+	$(gate_begin)
+	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(E2E_TESTS)
+
+else
+
+$(NEW_CORE_GATES):
+	$(call skip_gate,$@,$(NO_BASE_PYTHON))
+
+endif
+
+ifneq ($(COMPAT_PYTHON),)
+
+units-compat: venv-compat collection
+	$(gate_begin)
+	'$(TOOLS)/run_units.sh' '$(COMPAT_VENV_BIN)' '$(COLLECTION)' '$(COMPAT_VERSION)' $(UNITS_ARGS)
+
+sanity-compat: check-no-sanity-ignores venv-compat collection
+	$(gate_begin)
+	$(call run_sanity,$(COMPAT_VENV_BIN),$(COMPAT_VERSION),$(OLD_CORE))
+
+else
+
+$(OLD_CORE_GATES):
+	$(call skip_gate,$@,$(NO_COMPAT_PYTHON))
+
+endif
+
+# Every gate runs even when an earlier one failed; the exit status is non-zero if any failed.
 test:
-	@failed=''; \
-	for gate in $(TEST_TARGETS); do \
-		echo "==> make $$gate"; \
-		$(MAKE) --no-print-directory "$$gate" || failed="$$failed $$gate"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "==> FAILED gates:$$failed" >&2; exit 1; fi; \
-	echo '==> all gates passed: $(TEST_TARGETS)'
+	@MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' $(TEST_TARGETS)
+
+# ---------------------------------------------------------------------------
+# Development
 
 # Ansible finds the collection through build/, and runs modules with the venv's Python.
 RUN_IN_COLLECTION = cd '$(COLLECTION)' && PYTHONPATH='$(BUILD)' ANSIBLE_COLLECTIONS_PATH='$(BUILD)' \
 	PATH='$(VENV_BIN):'"$$PATH"
 
-e2e: venv collection
-	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/emulator tests/e2e
+# The unit tests with plain pytest, for fast iteration (the gates use ansible-test units).
+# PYTHONPATH=build/ makes ansible_collections.scalingo.cloud... importable.
+pytest: venv collection
+	cd '$(COLLECTION)' && PYTHONPATH='$(BUILD)' '$(VENV_BIN)/python' -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/unit
 
 demo: venv collection
 	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/demo/demo.py
 
-sanity-compat: check-no-sanity-ignores venv-compat collection
-	'$(COMPAT_VENV_BIN)/python' '$(TOOLS)/prepare_ansible_test.py'
-	$(call run_sanity,$(COMPAT_VENV_BIN))
-
-units-compat: venv-compat collection
-	$(call run_units,$(COMPAT_VENV_BIN))
-
 # ---------------------------------------------------------------------------
 # Packaging and maintenance
 
-dist: venv collection
-	mkdir -p '$(BUILD)/dist'
-	cd '$(COLLECTION)' && '$(VENV_BIN)/ansible-galaxy' collection build --force --output-path '$(BUILD)/dist'
+# Built from the work tree, as a maintainer would: build_ignore in galaxy.yml keeps the rest out
+# (the artifact gate checks that it does).
+dist: venv
+	rm -rf '$(BUILD)/dist' && mkdir -p '$(BUILD)/dist'
+	cd '$(ROOT)' && '$(VENV_BIN)/ansible-galaxy' collection build --output-path '$(BUILD)/dist'
 
-# What Ansible Galaxy checks when the artifact is uploaded (content, docs, ansible-lint).
-galaxy-import: dist
-	cd '$(BUILD)/dist' && PATH='$(VENV_BIN):'"$$PATH" '$(VENV_BIN)/python' -m galaxy_importer.main \
-		'$(BUILD)/dist/scalingo-cloud-$(COLLECTION_VERSION).tar.gz'
+install: dist
+	rm -rf '$(INSTALLED)' && mkdir -p '$(INSTALLED)'
+	cd '$(BUILD)' && ANSIBLE_COLLECTIONS_PATH='$(INSTALLED)' '$(VENV_BIN)/ansible-galaxy' collection install --offline '$(TARBALL)' -p '$(INSTALLED)'
+
+changelog-release: venv collection
+	'$(TOOLS)/changelog.sh' release '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog' '$(ROOT)'
 
 lock:
-	$(check_base_python)
+	$(call check_python,$(BASE_PYTHON),$(NO_BASE_PYTHON))
+	$(call check_python,$(COMPAT_PYTHON),$(NO_COMPAT_PYTHON))
 	'$(BASE_PYTHON)' '$(TOOLS)/lock_requirements.py' --output '$(VENV_CONSTRAINTS)' $(VENV_REQUIREMENTS)
+	'$(COMPAT_PYTHON)' '$(TOOLS)/lock_requirements.py' --output '$(COMPAT_CONSTRAINTS)' $(COMPAT_REQUIREMENTS)
 
 clean:
 	rm -rf '$(BUILD)' '$(ROOT)/tests/output' '$(ROOT)/.pytest_cache' '$(ROOT)/.hypothesis'

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Run ansible-test sanity from the collection copy.
+# Run ansible-test sanity from the collection copy, with the ansible-core of one virtualenv.
 #
 #   run_sanity.sh VENV_BIN COLLECTION_DIR CONTROLLER_VERSION PYBIN_DIR TARGET_PYTHONS [ansible-test args...]
 #
 # 1. Every sanity test on the controller Python (the virtualenv's version).
-# 2. The tests that run once per Python version (compile, import) on each other
-#    Python the modules support and that this machine has.  TARGET_PYTHONS is
-#    "auto" (find them with find_python.sh, from 3.9, the oldest version in
-#    tests/config.yml's python_requires) or a space separated list of X.Y
-#    versions, or "none".  ansible-test finds pythonX.Y on PATH, so links to
-#    the interpreters are laid out in PYBIN_DIR, ahead of everything else.
+# 2. The tests that run once per Python version (compile, import) on each other Python
+#    version the modules claim: TARGET_PYTHONS is "auto" (the versions of tests/config.yml's
+#    python_requires that this ansible-core supports, see claimed_pythons.py), "none", or a
+#    space separated list of X.Y versions.  ansible-test finds pythonX.Y on PATH, so links to
+#    the interpreters (found by find_python.sh on PATH and in pyenv) are laid out in PYBIN_DIR,
+#    ahead of everything else.  A claimed version without an interpreter on this machine is
+#    skipped, and said so (on stdout, and in the file $GATE_NOTES when it is set); a version
+#    named explicitly in TARGET_PYTHONS that cannot be found is an error.
 #
-# Extra ansible-test arguments apply to every run; with --test among them only
-# the controller run happens.  Every run happens even if an earlier one failed; the exit status is non-zero
-# if any failed.
+# Extra ansible-test arguments apply to every run; with --test among them only the controller
+# run happens.  Every run happens even if an earlier one failed; the exit status is non-zero if
+# any failed.
 set -euo pipefail
 
 if [ "$#" -lt 5 ]; then
@@ -29,25 +31,39 @@ targets="$5"
 shift 5
 
 here="$(cd "$(dirname "$0")" && pwd)"
+core="$("$venv_bin/python" -c 'from ansible.release import __version__; print(__version__)')"
+
+note() {
+    echo "==> NOTE: $*"
+    if [ -n "${GATE_NOTES:-}" ]; then
+        mkdir -p "$(dirname "$GATE_NOTES")"
+        echo "$*" >> "$GATE_NOTES"
+    fi
+}
 
 rm -rf "$pybin"
 mkdir -p "$pybin"
 
+# Every interpreter this machine has, newest micro release of each minor version.
 declare -A interpreters=()
-if [ "$targets" != "none" ]; then
-    while read -r version path; do
-        [ -n "$version" ] && interpreters["$version"]="$path"
-    done < <(MIN_MINOR=9 MAX_MINOR=14 "$here/find_python.sh" --all 2>/dev/null || true)
-fi
+while read -r version path; do
+    [ -n "$version" ] && interpreters["$version"]="$path"
+done < <(MIN_MINOR=6 MAX_MINOR=20 "$here/find_python.sh" --all 2>/dev/null || true)
 
+explicit=0
 selected=()
-if [ "$targets" = "auto" ]; then
-    while read -r version; do
-        [ -n "$version" ] && selected+=("$version")
-    done < <(printf '%s\n' "${!interpreters[@]}" | sort -V)
-elif [ "$targets" != "none" ]; then
-    read -r -a selected <<< "$targets"
-fi
+case "$targets" in
+    none) ;;
+    auto)
+        read -r -a selected <<< "$("$venv_bin/python" "$here/claimed_pythons.py" "$collection")"
+        echo "==> ansible-core $core: the modules claim Python ${selected[*]}" \
+            "(tests/config.yml python_requires, within what this ansible-test supports)"
+        ;;
+    *)
+        explicit=1
+        read -r -a selected <<< "$targets"
+        ;;
+esac
 
 # Specific tests asked for: only the controller run.
 for arg in "$@"; do
@@ -57,14 +73,26 @@ for arg in "$@"; do
 done
 
 extra_versions=()
+skipped=()
 for version in "${selected[@]}"; do
     [ "$version" = "$controller" ] && continue
     if [ -z "${interpreters[$version]:-}" ]; then
-        echo "run_sanity: Python $version requested but not found" >&2
-        exit 1
+        if [ "$explicit" = 1 ]; then
+            echo "run_sanity: Python $version requested but not found on PATH or in pyenv" >&2
+            exit 1
+        fi
+        skipped+=("$version")
+        continue
     fi
     ln -s "${interpreters[$version]}" "$pybin/python$version"
     extra_versions+=("$version")
+done
+
+echo "==> ansible-core $core: all sanity tests on Python $controller;" \
+    "compile and import also on: ${extra_versions[*]:-(none)}"
+for version in "${skipped[@]}"; do
+    note "ansible-core $core: compile/import NOT checked on Python $version:" \
+        "no python$version interpreter on PATH or in pyenv (find_python.sh)"
 done
 
 export PATH="$pybin:$venv_bin:$PATH"
@@ -77,22 +105,29 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 fi
 
 failed=()
+checked=()
 
-echo "==> ansible-test sanity on Python $controller (all tests)"
-if ! "$venv_bin/ansible-test" sanity --color no --python "$controller" "$@"; then
+echo "==> ansible-test sanity on Python $controller (all tests), ansible-core $core"
+if "$venv_bin/ansible-test" sanity --color no --python "$controller" "$@"; then
+    checked+=("$controller")
+else
     failed+=("all tests on Python $controller")
 fi
 
 for version in "${extra_versions[@]}"; do
-    echo "==> ansible-test sanity on Python $version (compile, import)"
-    if ! "$venv_bin/ansible-test" sanity --color no --python "$version" --test compile --test import "$@"; then
+    echo "==> ansible-test sanity on Python $version (compile, import), ansible-core $core"
+    if "$venv_bin/ansible-test" sanity --color no --python "$version" --test compile --test import "$@"; then
+        checked+=("$version")
+    else
         failed+=("compile/import on Python $version")
     fi
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "==> sanity FAILED: $(IFS=';'; echo "${failed[*]}")" >&2
+    echo "==> sanity FAILED with ansible-core $core: $(IFS=';'; echo "${failed[*]}")" >&2
     exit 1
 fi
 
-echo "==> sanity passed on Python $controller${extra_versions[*]:+ (compile, import also on ${extra_versions[*]})}"
+echo "==> sanity passed with ansible-core $core: all tests on Python $controller;" \
+    "compile and import on Python $(printf '%s\n' "${checked[@]}" | sort -V | tr '\n' ' ')" \
+    "${skipped[*]:+(not checked, no interpreter: ${skipped[*]})}"
