@@ -1,0 +1,443 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""docs/examples/manage_users.yml run the way AWX / Automation Controller runs a job, against the local emulator.
+
+AWX renders the env injectors of a job's credentials, then hands the playbook to ansible-runner with a private
+data dir (project/, inventory/, env/extravars) and those variables in the environment; the job output is the
+runner's events and stdout. These tests do the same with ansible_runner.run():
+
+- the "Scalingo API" credential type is read from docs/examples/awx_credential_type.yml, checked as AWX checks a
+  new credential type, and its injectors are rendered as AWX renders them (only the inputs that are set are
+  defined, an undefined name renders as ''), so the tests break when the documented injectors drift from the
+  environment variables the modules read (plugins/module_utils/_module.py);
+- the emulator's URLs are added to that environment (AWX would talk to Scalingo itself);
+- the job must succeed and manage the users (emulator state, PostgreSQL logins), a second job must change
+  nothing, and no secret (API token, tokens the services issued, passwords) may appear in the job events, the
+  stdout or the files of the artifacts dir.
+
+`make e2e` runs them, from the collection copy in build/, with the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+# The emulator serves requests from threads while ansible-runner forks the job under a pty.
+pytestmark = pytest.mark.filterwarnings('ignore:This process .* is multi-threaded:DeprecationWarning')
+
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_DIR = COLLECTION_ROOT / 'tests' / 'emulator'
+SEED = EMULATOR_DIR / 'seed.yml'
+CREDENTIAL_TYPE_PLAYBOOK = COLLECTION_ROOT / 'docs' / 'examples' / 'awx_credential_type.yml'
+AWX_PAGE = COLLECTION_ROOT / 'docs' / 'awx.md'
+PLAYBOOK = COLLECTION_ROOT / 'docs' / 'examples' / 'manage_users.yml'
+
+APP = 'emu-demo-app'
+READWRITE = 'reporting'
+READONLY = 'metabase'
+REMOVED = 'old-importer'
+
+# The options the credential type must feed, and the environment variables that may not come from the
+# caller's environment (only the credential and the test set them).
+INJECTED_OPTIONS = ('api_token', 'region', 'database_token', 'app', 'addon')
+SECRET_INPUTS = ('api_token', 'database_token')
+_FOREIGN_ENV = re.compile(r'^(SCALINGO_|DB_BEARER_TOKEN$|DB_API_URL$|ANSIBLE_|(HTTPS?|ALL|NO)_PROXY$)', re.I)
+# Which keys AWX accepts in an input field, and its rule for env injector names.
+_FIELD_KEYS = {'id', 'label', 'type', 'help_text', 'secret', 'multiline', 'choices', 'default', 'format', 'ask_at_runtime'}
+_ENV_NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
+
+
+# --- the credential type, as docs/examples/awx_credential_type.yml declares it ---------------------------------
+
+class _DocLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """A YAML loader that reads Ansible's !unsafe strings as plain strings."""
+
+
+_DocLoader.add_constructor('!unsafe', lambda loader, node: loader.construct_scalar(node))
+
+
+def credential_type():
+    """The arguments of the awx.awx.credential_type task of the example playbook."""
+    plays = yaml.load(CREDENTIAL_TYPE_PLAYBOOK.read_text(encoding='utf-8'), Loader=_DocLoader)  # nosec B506 - a SafeLoader
+    tasks = [task for play in plays for task in play.get('tasks', []) if 'awx.awx.credential_type' in task]
+    assert len(tasks) == 1, 'expected one awx.awx.credential_type task in %s' % CREDENTIAL_TYPE_PLAYBOOK
+    return tasks[0]['awx.awx.credential_type']
+
+
+def render_injectors(spec, inputs):
+    """The environment AWX injects for a credential with these inputs.
+
+    At job start AWX puts in the template namespace only the inputs that are set to a non-empty value, and renders
+    each env injector in a Jinja2 sandbox where an undefined name renders as an empty string.
+    """
+    from jinja2.sandbox import ImmutableSandboxedEnvironment  # pylint: disable=import-outside-toplevel
+
+    namespace = {key: value for key, value in inputs.items() if value not in ('', None)}
+    sandbox = ImmutableSandboxedEnvironment()
+    return {name: sandbox.from_string(template).render(**namespace) for name, template in spec['injectors']['env'].items()}
+
+
+def connection_argument_spec():
+    """The shared options of the modules, from the collection itself."""
+    try:
+        from ansible_collections.scalingo.cloud.plugins.module_utils import _module  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:  # pragma: no cover - depends on how pytest is started
+        pytest.skip('ansible_collections.scalingo.cloud is not importable (%s): run from the collection copy with '
+                    'PYTHONPATH set to the directory holding ansible_collections' % exc)
+    return _module.connection_argument_spec()
+
+
+def module_params(env):
+    """The connection options a module gets from ``env`` alone, following env_fallback: first variable present wins."""
+    params = {}
+    for option, entry in connection_argument_spec().items():
+        value = None
+        fallback = entry.get('fallback')
+        if fallback:
+            value = next((env[name] for name in fallback[1] if name in env), None)
+        params[option] = entry.get('default') if value is None else value
+    return params
+
+
+def check_connection_params(params):
+    from ansible_collections.scalingo.cloud.plugins.module_utils import _validation  # pylint: disable=import-outside-toplevel
+    return _validation.check_connection_params(params)
+
+
+def test_credential_type_is_one_awx_accepts():
+    """The checks AWX applies when the type is saved: field keys, env names, templates over defined fields only."""
+    from jinja2 import StrictUndefined  # pylint: disable=import-outside-toplevel
+    from jinja2.sandbox import ImmutableSandboxedEnvironment  # pylint: disable=import-outside-toplevel
+
+    spec = credential_type()
+    assert spec['kind'] == 'cloud'
+    fields = spec['inputs']['fields']
+    ids = [field['id'] for field in fields]
+    assert sorted(ids) == sorted(INJECTED_OPTIONS)
+    assert len(set(ids)) == len(ids)
+    for field in fields:
+        assert set(field) <= _FIELD_KEYS, field['id']
+        assert field.get('type', 'string') == 'string' and field['label']
+        assert isinstance(field.get('default', ''), str)
+    assert sorted(field['id'] for field in fields if field.get('secret')) == sorted(SECRET_INPUTS)
+    assert set(spec['inputs']['required']) == {'api_token', 'region'}
+    assert set(spec['injectors']) == {'env'}
+    strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    for name, template in spec['injectors']['env'].items():
+        assert _ENV_NAME.match(name) and not name.startswith('ANSIBLE_'), name
+        strict.from_string(template).render({field_id: 'EXAMPLE' for field_id in ids})  # raises on an unknown name
+
+
+def test_awx_page_shows_the_same_credential_type():
+    """The configurations docs/awx.md tells to paste in the UI are the ones the example playbook creates."""
+    page = AWX_PAGE.read_text(encoding='utf-8')
+    spec = credential_type()
+    for heading, expected in (('**Input configuration**', spec['inputs']), ('**Injector configuration**', spec['injectors'])):
+        found = re.search(re.escape(heading) + r'\s*```yaml\n(.*?)^```', page, re.M | re.S)
+        assert found, '%s has no YAML block after %s' % (AWX_PAGE.name, heading)
+        assert yaml.safe_load(found.group(1)) == expected, heading
+
+
+def test_injectors_set_the_variables_the_modules_read():
+    """Each injected variable is the first environment variable of one connection option, and each input is injected."""
+    spec = credential_type()
+    first_variable = {}
+    for option, entry in connection_argument_spec().items():
+        if entry.get('fallback'):
+            first_variable[entry['fallback'][1][0]] = option
+    fed = {}
+    for name in spec['injectors']['env']:
+        assert name in first_variable, '%s is not an environment variable the modules read first' % name
+        fed[first_variable[name]] = name
+    assert sorted(fed) == sorted(INJECTED_OPTIONS)
+    # Each input feeds its own option: a token set in the credential ends up in the right variable.
+    inputs = {option: 'value-of-%s' % option for option in INJECTED_OPTIONS}
+    env = render_injectors(spec, inputs)
+    for option, name in fed.items():
+        assert env[name] == inputs[option]
+
+
+@pytest.mark.parametrize('inputs, expected, problem', [
+    pytest.param(
+        {'api_token': 'tk-us-example', 'app': 'my-app', 'addon': 'postgresql'},
+        {'api_token': 'tk-us-example', 'region': 'osc-fr1', 'app': 'my-app', 'addon': 'postgresql'},
+        None, id='api-token-region-left-empty'),
+    pytest.param(
+        {'api_token': 'tk-us-example', 'region': 'osc-secnum-fr1', 'database_token': '', 'app': '', 'addon': ''},
+        {'region': 'osc-secnum-fr1', 'app': '', 'addon': ''},
+        'addon', id='no-app-no-addon-in-the-credential'),
+    pytest.param(
+        {'api_token': 'tk-us-example', 'region': 'osc-fr1', 'database_token': 'db-token-example',
+         'addon': 'ad-6efce20b-e562-4ebb-b625-b9bb7127a788'},
+        {'database_token': 'db-token-example', 'app': ''},
+        None, id='database-token-and-addon-id'),
+])
+def test_rendered_environment_means_what_the_docs_say(inputs, expected, problem):
+    """Empty optional inputs reach the modules as empty strings, which they take as not set."""
+    env = render_injectors(credential_type(), inputs)
+    params = module_params(env)
+    for option, value in expected.items():
+        assert params[option] == value, option
+    if not inputs.get('database_token'):
+        assert params['database_token'] == '' and not params['database_token']
+    found = check_connection_params(params)
+    if problem is None:
+        assert found is None
+    else:
+        # An empty SCALINGO_ADDON is "not set": the playbook has to give addon (module_defaults) itself.
+        assert found is not None and found[0] == problem and 'is required' in found[1]
+
+
+# --- the job -------------------------------------------------------------------------------------------------------
+
+def _collections_path():
+    """The directory holding ansible_collections/scalingo/cloud when the tests run from such a copy, else None."""
+    cloud = COLLECTION_ROOT
+    if (cloud.name, cloud.parent.name, cloud.parent.parent.name) == ('cloud', 'scalingo', 'ansible_collections'):
+        return str(cloud.parent.parent.parent)
+    return None
+
+
+def _http_json(method, url, authorization, body=None):
+    headers = {'Accept': 'application/json', 'Authorization': authorization}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers['Content-Type'] = 'application/json'
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+        raw = answer.read()
+    return json.loads(raw) if raw else None
+
+
+def _create_user(emu, addon_id, name, password):
+    """Create a user through the emulated database API, as someone did long before the job."""
+    urls = emu.urls
+    basic = 'Basic ' + base64.b64encode((':' + emu.api_token('owner')).encode()).decode()
+    bearer = _http_json('POST', urls['auth'] + '/v1/tokens/exchange', basic)['token']
+    addon_token = _http_json('POST', '%s/v1/apps/%s/addons/%s/token' % (urls['api'], APP, addon_id),
+                             'Bearer ' + bearer)['addon']['token']
+    _http_json('POST', '%s/api/databases/%s/users' % (urls['db'], addon_id), 'Bearer ' + addon_token,
+               {'database_user': {'name': name, 'read_only': False, 'password': password, 'password_confirmation': password}})
+
+
+def _secrets_in_log(emu):
+    """Every token and password that went through the emulated services: headers and bodies."""
+    found = set()
+    for entry in emu.requests():
+        for key, value in entry['request_headers']:
+            if key.lower() == 'authorization' and ' ' in value:
+                scheme, credential = value.split(' ', 1)
+                if scheme.lower() == 'basic':
+                    credential = base64.b64decode(credential).decode('utf-8', 'replace').partition(':')[2]
+                found.add(credential)
+        for body in (entry['request_body'], entry['response_body']):
+            try:
+                data = json.loads(body or 'null')
+            except ValueError:
+                continue
+            stack = [data]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, dict):
+                    for key, value in item.items():
+                        if key in ('token', 'password', 'password_confirmation') and isinstance(value, str):
+                            found.add(value)
+                        else:
+                            stack.append(value)
+                elif isinstance(item, list):
+                    stack.extend(item)
+    return found
+
+
+class Job:
+    """One ansible_runner.run() of the example playbook, and what it left behind."""
+
+    def __init__(self, runner):
+        self.runner = runner
+        self.status = runner.status
+        self.rc = runner.rc
+        self.stats = runner.stats or {}
+        self.events = list(runner.events)
+        with runner.stdout as handle:
+            self.stdout = handle.read()
+        self.artifact_dir = Path(runner.config.artifact_dir)
+        self.command = json.loads((self.artifact_dir / 'command').read_text(encoding='utf-8'))
+        self.artifacts = {}
+        for path in sorted(self.artifact_dir.rglob('*')):
+            if path.is_file():
+                self.artifacts[str(path.relative_to(self.artifact_dir))] = path.read_text(encoding='utf-8', errors='replace')
+
+    def changed(self):
+        return sum(self.stats.get('changed', {}).values())
+
+    def failed(self):
+        return sum(self.stats.get(key, {}).get('localhost', 0) for key in ('failures', 'dark'))
+
+
+@pytest.fixture(scope='module')
+def awx_job():
+    """Start the emulator, run the playbook twice as AWX jobs; yield what the tests check, then clean everything."""
+    ansible_runner = pytest.importorskip('ansible_runner')
+    collections = _collections_path()
+    if collections is None:
+        pytest.skip('run from the collection copy (build/ansible_collections/scalingo/cloud), as make does')
+    if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
+        pytest.skip('ansible-playbook is not next to %s' % sys.executable)
+    sys.path.insert(0, str(EMULATOR_DIR))
+    from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel,import-error
+
+    private = Path(tempfile.mkdtemp(prefix='scalingo-awx-'))
+    emu = Emulator(str(SEED), pg=os.environ.get('SCALINGO_EMULATOR_PG') or 'auto')
+    with pytest.MonkeyPatch.context() as patch:
+        # ansible-runner passes its own environment on: keep only what the credential and the test inject.
+        for name in list(os.environ):
+            if _FOREIGN_ENV.match(name):
+                patch.delenv(name)
+        try:
+            emu.start()
+            addon_id = emu.addon_id(APP, 'postgresql')
+            removed_password = 'Rm_' + secrets.token_urlsafe(30)
+            _create_user(emu, addon_id, REMOVED, removed_password)
+
+            # The credential, as an AWX user fills it in: an API token, app and addon; region and database token
+            # left empty (the injectors then give osc-fr1 and an empty SCALINGO_DATABASE_TOKEN).
+            inputs = {'api_token': emu.api_token('owner'), 'region': '', 'database_token': '', 'app': APP,
+                      'addon': 'postgresql'}
+            injected = render_injectors(credential_type(), inputs)
+            urls = emu.urls
+            envvars = dict(injected)
+            envvars.update(
+                SCALINGO_AUTH_URL=urls['auth'], SCALINGO_API_URL=urls['api'], SCALINGO_DB_API_URL=urls['db'],
+                ANSIBLE_COLLECTIONS_PATH=collections,
+                ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
+                ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'),
+                NO_PROXY='127.0.0.1,localhost',
+                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]),
+            )
+            readonly_password = 'Ro_' + secrets.token_urlsafe(30)
+            password_dir = private / 'passwords'
+            # Job template extra vars (a survey with a password question, in AWX): env/extravars, never the command line.
+            extravars = {'readonly_password': readonly_password, 'password_dir': str(password_dir),
+                         'readwrite_user': READWRITE, 'readonly_user': READONLY, 'removed_users': [REMOVED]}
+            inventory = 'localhost ansible_connection=local ansible_python_interpreter=%s\n' % json.dumps(sys.executable)
+
+            jobs = []
+            for ident in ('job-1', 'job-2'):
+                # A new private data dir per job, as AWX makes: ansible-runner writes envvars and extravars into
+                # env/ only when they are not there yet, and otherwise puts the extra vars on the command line.
+                job_dir = private / ident
+                (job_dir / 'project').mkdir(mode=0o700, parents=True)
+                shutil.copy(PLAYBOOK, job_dir / 'project' / PLAYBOOK.name)
+                runner = ansible_runner.run(
+                    private_data_dir=str(job_dir), ident=ident, playbook=PLAYBOOK.name, inventory=inventory,
+                    envvars=envvars, extravars=extravars, cmdline='--diff', verbosity=3, quiet=True, timeout=300)
+                jobs.append(Job(runner))
+
+            stored = password_dir / ('%s.password' % READWRITE)
+            generated = stored.read_text(encoding='utf-8').strip() if stored.is_file() else None
+            known = {inputs['api_token'], readonly_password, removed_password, generated} | _secrets_in_log(emu)
+            pg = emu.pg_info(addon_id)
+            if pg:
+                known.add(pg['owner_password'])
+            yield {
+                'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'injected': injected, 'inputs': inputs, 'pg': pg,
+                'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
+                'secrets': sorted(s for s in known if s and len(s) >= 8),
+            }
+        finally:
+            emu.stop()
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def test_injected_environment(awx_job):
+    injected = awx_job['injected']
+    assert injected == {
+        'SCALINGO_API_TOKEN': awx_job['inputs']['api_token'],
+        'SCALINGO_REGION': 'osc-fr1',
+        'SCALINGO_DATABASE_TOKEN': '',
+        'SCALINGO_APP': APP,
+        'SCALINGO_ADDON': 'postgresql',
+    }
+    # What ansible-runner really started ansible-playbook with.
+    env = awx_job['jobs'][0].command['env']
+    for name, value in injected.items():
+        assert env.get(name) == value, name
+
+
+def test_jobs_succeed_and_the_second_changes_nothing(awx_job):
+    first, second = awx_job['jobs']
+    for job in (first, second):
+        assert (job.status, job.rc, job.failed()) == ('successful', 0, 0), job.stdout[-3000:]
+    assert first.changed() >= 3  # reporting and metabase created, old-importer removed
+    assert second.changed() == 0, second.stdout[-3000:]
+
+
+def test_users_are_managed(awx_job):
+    users = {user['name']: user for user in awx_job['emu'].users(awx_job['addon_id'])}
+    assert REMOVED not in users
+    assert users[READWRITE]['read_only'] is False
+    assert users[READONLY]['read_only'] is True
+    assert awx_job['generated'], 'the generated password of %s was not stored' % READWRITE
+
+
+def test_users_log_in_to_postgresql(awx_job):
+    pg = awx_job['pg']
+    if not pg:
+        pytest.skip('the emulator runs without PostgreSQL here')
+    psycopg = pytest.importorskip('psycopg')
+
+    def connect(user, password):
+        return psycopg.connect(host=pg['host'], port=pg['port'], dbname=pg['dbname'], user=user, password=password,
+                               sslmode='disable', connect_timeout=5)
+
+    with connect(READWRITE, awx_job['generated']) as conn:
+        assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
+    with connect(READONLY, awx_job['readonly_password']) as conn:
+        assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
+    with pytest.raises(psycopg.OperationalError):
+        connect(REMOVED, awx_job['removed_password']).close()
+
+
+def test_no_secret_in_events_stdout_or_artifacts(awx_job):
+    known = awx_job['secrets']
+    # The API token, the bearer and addon tokens, and the generated, vault and removed user's passwords at least.
+    assert len(known) >= 6
+    leaks = []
+    for number, job in enumerate(awx_job['jobs'], 1):
+        places = {'stdout': job.stdout}
+        places.update(('event %s (%s)' % (event.get('counter'), event.get('event')), json.dumps(event))
+                      for event in job.events)
+        for name, text in job.artifacts.items():
+            if name == 'command':
+                # ansible-runner's record of how it started ansible-playbook: the command line and cwd are checked;
+                # its copy of the environment holds the injected API token by design, as AWX's own private data dir
+                # does (AWX keeps a redacted copy, job_env).
+                command = json.loads(text)
+                text = json.dumps([command['command'], command['cwd']])
+            places['artifact ' + name] = text
+        for place, text in places.items():
+            leaks.extend('job %d, %s: secret %s...' % (number, place, secret[:6]) for secret in known if secret in text)
+    assert not leaks, leaks
+    # The job ran, and its output is there: the check is not vacuous.
+    assert any(event.get('event') == 'runner_on_ok' for event in awx_job['jobs'][0].events)
+    assert 'job_events' in ''.join(awx_job['jobs'][0].artifacts)
+
+
+def test_empty_database_token_costs_no_refused_request(awx_job):
+    refused = [(entry['method'], entry['path']) for entry in awx_job['emu'].requests(service='db') if entry['status'] == 401]
+    assert not refused
