@@ -80,8 +80,8 @@ requirements:
   - requests
 notes:
   - Rate limits (HTTP 429) are retried on every request, honouring C(Retry-After); connection errors and HTTP
-    502, 503 and 504 are retried on reads and deletions only. A creation or password change whose answer was
-    lost is never sent again blindly.
+    502, 503 and 504 are retried on reads only. A creation, deletion, password change or reset whose answer was
+    lost is never sent again blindly, as the users are read again first.
   - Tokens and passwords never appear in messages, diffs or returned values, except a password that Scalingo
     generated, returned once by M(scalingo.cloud.database_user) so it can be stored; register that result with C(no_log).
 '''

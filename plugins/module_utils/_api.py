@@ -38,7 +38,9 @@ DEFAULT_TIMEOUT = 30
 MAX_ATTEMPTS = 5
 MAX_TOTAL_WAIT = 60.0
 _RETRYABLE_STATUSES = (502, 503, 504)
-_IDEMPOTENT_METHODS = ('GET', 'DELETE')
+# Only reads are sent again blindly; a write whose outcome is unknown is left to the module,
+# which reads the users again first (a deletion sent twice could remove a user created meanwhile).
+_IDEMPOTENT_METHODS = ('GET',)
 _REDACTED = '********'
 
 
@@ -130,8 +132,9 @@ class ScalingoClient:
         self.auth_root = service_root(params.get('auth_url') or DEFAULT_AUTH_URL, '/v1')
         self.api_root = service_root(params.get('api_url') or default_api, '/v1')
         self.db_api_root = service_root(params.get('db_api_url') or default_db_api, '/api')
-        self.api_token = params.get('api_token')
-        self.database_token_param = params.get('database_token')
+        # An empty value (AWX injects every variable of a credential) means not set, as in the input checks.
+        self.api_token = params.get('api_token') or None
+        self.database_token_param = params.get('database_token') or None
         self.app = params.get('app')
         self.addon = params['addon']
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
@@ -183,7 +186,7 @@ class ScalingoClient:
 
         ``auth`` is the Authorization header value. 429 is retried on any method (the
         request was refused, not applied); connection errors and 502/503/504 only on
-        GET and DELETE. Never replayed: a POST or PATCH whose answer was lost.
+        GET. Never replayed: a write whose answer was lost (``uncertain``), for the module to check.
         """
         started = self._clock()
         attempt = 0
@@ -201,7 +204,7 @@ class ScalingoClient:
                 raise ScalingoError('Could not reach %s (%s %s): %s.' % (
                     urlsplit(url).hostname, method, url, self.redact(_exception_summary(exc))), method=method, url=url)
             except requests.exceptions.ConnectionError as exc:
-                # Only a lost connection may heal by waiting; and only reads and deletions are safe to send again.
+                # Only a lost connection may heal by waiting; and only reads are safe to send again blindly.
                 retry = method in _IDEMPOTENT_METHODS
                 wait = self._backoff(attempt)
                 if retry and self._may_wait(attempt, started, wait):
@@ -215,6 +218,10 @@ class ScalingoClient:
             except requests.exceptions.RequestException as exc:
                 raise ScalingoError('Could not send %s %s: %s.' % (method, url, self.redact(_exception_summary(exc))),
                                     method=method, url=url)
+            except ValueError as exc:
+                # A value the HTTP stack refuses before sending (http.client quotes it: never show its text).
+                raise ScalingoError('Could not send %s %s: the HTTP library refused it (%s); check the connection options.' % (
+                    method, url, exc.__class__.__name__), method=method, url=url)
 
             status = response.status_code
             if status == 429 or (status in _RETRYABLE_STATUSES and method in _IDEMPOTENT_METHODS):
@@ -244,7 +251,7 @@ class ScalingoClient:
                 return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
             raise ScalingoError(
                 '%s %s answered HTTP %s with a body that is not JSON (%s): is %s the right Scalingo URL?' % (
                     method, url, response.status_code, response.headers.get('Content-Type') or 'no content type',
@@ -258,7 +265,7 @@ class ScalingoClient:
         api_message, errors = None, {}
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
             text = response.text.strip()
             # A short plain-text answer ("Retry later") is a message; an HTML page is not.
@@ -453,7 +460,7 @@ class ScalingoClient:
         return user, password
 
     def delete_user(self, name):
-        """Delete a user; a user already gone is not an error (a retried DELETE may find it so)."""
+        """Delete a user; a user already gone is not an error (someone else may have removed it)."""
         try:
             self._db('DELETE', self._users_url(name), step='user')
         except ScalingoError as exc:

@@ -21,6 +21,10 @@ NO_USER_ADDON_TYPES = ('redis', 'elasticsearch', 'opensearch')
 _ADDON_ID_RE = re.compile(r'^(ad-[0-9A-Za-z][0-9A-Za-z-]{0,62}|[0-9a-f]{24})$')
 _REGION_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
 _APP_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')
+# One label of a host name as the HTTP stack accepts it (ASCII: international names in their xn-- form).
+_HOST_LABEL_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$')
+# Tokens travel in HTTP headers: visible ASCII only, without spaces or line breaks.
+_TOKEN_RE = re.compile(r'^[\x21-\x7e]+$')
 
 
 def is_addon_id(value):
@@ -48,11 +52,20 @@ def service_root(value, suffix):
     if parts.query or parts.fragment:
         raise ValueError('must not have a query or a fragment')
     try:
-        parts.port  # raises ValueError on a malformed port
+        port = parts.port  # raises ValueError on a malformed port
     except ValueError:
+        raise ValueError('has an invalid port')
+    if port == 0:
         raise ValueError('has an invalid port')
     if re.search(r'\s', value):
         raise ValueError('must not contain spaces')
+    host = parts.hostname
+    # An IPv6 literal was checked by urlsplit; a name must have labels the HTTP stack can send; and nothing may
+    # stand between the host and the port.
+    if ':' not in host and (len(host) > 253 or not all(_HOST_LABEL_RE.fullmatch(label) for label in host.split('.'))):
+        raise ValueError('has an invalid host name (letters, digits, "-" and "_" in dot-separated labels of at most 63)')
+    if not re.fullmatch(re.escape('[%s]' % host if ':' in host else host) + r'(:[0-9]*)?', parts.netloc.lower()):
+        raise ValueError('has an invalid host name')
     path = parts.path.rstrip('/')
     if path.endswith(suffix):
         path = path[:-len(suffix)]
@@ -65,7 +78,8 @@ def check_connection_params(params):
     Returns ``(option, message)`` for the first problem found, or ``None``.
     """
     region = params.get('region')
-    if region is not None and not _REGION_RE.fullmatch(region):
+    # The region names hosts (api.<region>.scalingo.com): one label, at most 63 characters.
+    if region is not None and (len(region) > 63 or not _REGION_RE.fullmatch(region)):
         return 'region', "region %r is not a region name such as osc-fr1 or osc-secnum-fr1" % region
     for option, suffix in (('auth_url', '/v1'), ('api_url', '/v1'), ('db_api_url', '/api')):
         if params.get(option) is not None:
@@ -76,6 +90,12 @@ def check_connection_params(params):
     timeout = params.get('timeout')
     if timeout is not None and not 0 < timeout <= 600:
         return 'timeout', 'timeout must be between 0 and 600 seconds, got %s' % timeout
+
+    for option in ('api_token', 'database_token'):
+        # Never quote the value: it is a secret.
+        if params.get(option) and not _TOKEN_RE.fullmatch(params[option]):
+            return option, ('%s must be visible ASCII characters without spaces or line breaks: '
+                            'check that it was copied whole and alone' % option)
 
     addon = params.get('addon')
     if not addon:

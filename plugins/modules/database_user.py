@@ -239,7 +239,7 @@ class DatabaseUser(ScalingoModule):
             predicted = dict(name=name, read_only=read_only, protected=False, dbms_attributes={})
             self._change(name, current, predicted, _PASSWORD_CHANGES, password_changed=True)
             if not self.module.check_mode:
-                self.client.delete_user(name)
+                self._delete(name)
                 self._create(name, read_only, password)
         elif self.params['update_password'] == 'always':
             self._refuse_protected(current, 'given a new password')
@@ -258,7 +258,7 @@ class DatabaseUser(ScalingoModule):
         self._change(name, current, None, None, password_changed=False)
         self.result['user'] = {}
         if not self.module.check_mode:
-            self.client.delete_user(name)
+            self._delete(name)
 
     def _reset_password(self, name, current):
         if current is None:
@@ -283,8 +283,9 @@ class DatabaseUser(ScalingoModule):
                 if not exc.uncertain:
                     raise
                 user, generated = self.client.create_user(name, read_only, password)
-            elif _name_taken(exc):
-                # Another run created it meanwhile: carry on as if it had been there from the start.
+            elif _name_taken(exc) or found['protected']:
+                # Another run created it meanwhile (or Scalingo's own protected user has that name, which no creation
+                # makes): carry on as if it had been there from the start, so that its guards apply.
                 self.result.update(changed=False, password_changed=False)
                 self._present(name, found)
                 return
@@ -296,6 +297,16 @@ class DatabaseUser(ScalingoModule):
         self.result['user'] = user
         if generated:
             self.result['password'] = generated
+
+    def _delete(self, name):
+        try:
+            self.client.delete_user(name)
+        except ScalingoError as exc:
+            # Its outcome is unknown: look first, and send it again only if the user is still there.
+            if not exc.uncertain:
+                raise
+            if self.client.get_user(name) is not None:
+                self.client.delete_user(name)
 
     def _write_again_if_unsure(self, name, write):
         """Run ``write``; when its outcome is unknown, check the user is still there and run it once more."""

@@ -8,6 +8,9 @@
   virtualenv as a subprocess, with the connection settings of the emulator in its environment, and returns a
   ``Run``: exit code, output, every task result in full (recorded by callback_plugins/e2e_recorder.py) and the
   requests the emulator received, task by task.
+  ``at_task`` arms emulator faults (``fault``) or settings (``emulator_settings``) as a given task starts
+  (callback_plugins/e2e_faults.py), so that one run can hold many fault scenarios; ``write_inventory`` and
+  ``playbooks_together`` run many hosts, or several ansible-playbook processes at the same moment.
 - ``Postgres`` logs in to the PostgreSQL server of an addon over TCP, as a given user with a given password.
 - ``assert_same_outcome`` compares the check-mode result of a task with the real one.
 """
@@ -77,6 +80,17 @@ def missing_requirements():
 def new_password():
     """A long unique password Scalingo accepts: 48 characters among letters, digits, '-' and '_'."""
     return 'E2e_' + secrets.token_urlsafe(33)
+
+
+def fault(route='*', **spec):
+    """A control call for ``Ansible.playbook(at_task=...)``: add this emulator fault (see tests/emulator/README.md)."""
+    spec['route'] = route
+    return ['/_emulator/faults', spec]
+
+
+def emulator_settings(**values):
+    """A control call for ``Ansible.playbook(at_task=...)``: change emulator settings."""
+    return ['/_emulator/settings', values]
 
 
 def user_task(name, args, **keywords):
@@ -208,21 +222,75 @@ class Ansible:
             env.pop(name, None)
         return env
 
-    def playbook(self, tasks, env=None, unset=(), play=None, diff=True, check=False, expect_rc=0, extra_args=()):
-        """Run one play on localhost with these tasks; fails the test unless the exit code is ``expect_rc``."""
+    def playbook(self, tasks, env=None, unset=(), play=None, diff=True, check=False, expect_rc=0, extra_args=(),
+                 at_task=None, inventory=None):
+        """Run one play on localhost with these tasks; fails the test unless the exit code is ``expect_rc``.
+
+        ``at_task``: ``{task name: [fault(...), emulator_settings(...), ...]}``, armed as that task starts
+        (callback_plugins/e2e_faults.py). ``inventory``: another inventory file (see ``write_inventory``); the play
+        then runs on ``play['hosts']``.
+        """
+        argv, env = self._playbook_argv(tasks, env, play, diff, check, extra_args, at_task, inventory)
+        return self._run(argv, env, unset, expect_rc, playbook=argv[3])
+
+    def _playbook_argv(self, tasks, env, play, diff, check, extra_args, at_task, inventory):
         self.runs += 1
         spec = {'name': 'e2e', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
         spec.update(play or {})
         path = os.path.join(self.workdir, 'playbook-%d.yml' % self.runs)
         with open(path, 'w') as handle:
             json.dump([spec], handle, indent=2)  # JSON is YAML
-        argv = [os.path.join(self.bin, 'ansible-playbook'), '-i', self.inventory, path]
+        argv = [os.path.join(self.bin, 'ansible-playbook'), '-i', inventory or self.inventory, path]
         if diff:
             argv.append('--diff')
         if check:
             argv.append('--check')
         argv.extend(extra_args)
-        return self._run(argv, env, unset, expect_rc, playbook=path)
+        if at_task:
+            unknown = set(at_task) - _task_names(tasks)
+            assert not unknown, 'at_task names no task of the play: %s' % sorted(unknown)
+            plan = os.path.join(self.workdir, 'faults-%d.json' % self.runs)
+            with open(plan, 'w') as handle:
+                json.dump({'control': self.emu.urls['control'], 'tasks': at_task}, handle)
+            env = dict(env or {}, E2E_FAULTS_FILE=plan, ANSIBLE_CALLBACKS_ENABLED='e2e_recorder,e2e_faults')
+        return argv, env
+
+    def write_inventory(self, hosts, name='inventory-hosts.ini'):
+        """An inventory of local hosts: ``{host: {var: value}}``; every host runs the modules with this Python."""
+        path = os.path.join(self.workdir, name)
+        with open(path, 'w') as handle:
+            for host, variables in hosts.items():
+                pairs = dict({'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}, **variables)
+                handle.write('%s %s\n' % (host, ' '.join('%s=%s' % pair for pair in sorted(pairs.items()))))
+        return path
+
+    def playbooks_together(self, plays, expect_rc=0):
+        """Start one ansible-playbook per ``dict(tasks=..., **playbook keywords)`` at the same moment, wait for all
+        of them; every Run gets the emulator's log of all of them."""
+        self.emu.reset_log()
+        started = []
+        for spec in plays:
+            spec = dict(spec)
+            tasks = spec.pop('tasks')
+            argv, env = self._playbook_argv(tasks, spec.pop('env', None), spec.pop('play', None), spec.pop('diff', True),
+                                            spec.pop('check', False), spec.pop('extra_args', ()), spec.pop('at_task', None),
+                                            spec.pop('inventory', None))
+            assert not spec, 'unknown keywords: %s' % sorted(spec)
+            results = os.path.join(self.workdir, 'results-%d.jsonl' % self.runs)
+            environment = self.environment(env)
+            environment['E2E_RESULTS_FILE'] = results
+            process = subprocess.Popen(argv, env=environment, cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            started.append((argv, process, results))
+        finished = []
+        for argv, process, results in started:
+            stdout, stderr = process.communicate(timeout=600)
+            finished.append((argv, subprocess.CompletedProcess(argv, process.returncode, stdout, stderr), results))
+        log = self.emu.requests()
+        runs = [Run(argv, done, _read_records(results), log, argv[3]) for argv, done, results in finished]
+        for run in runs:
+            assert run.rc == expect_rc, 'expected exit code %s\n%r' % (expect_rc, run)
+        return runs
 
     def adhoc(self, module, module_args, env=None, unset=(), diff=False, check=False, expect_rc=0):
         """``ansible localhost -m module -a module_args``."""
@@ -242,13 +310,20 @@ class Ansible:
         process = subprocess.run(argv, env=environment, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                  capture_output=True, text=True, timeout=600, check=False)
         # The emulator logs a request once it has answered: the log is complete when the run ends.
-        records = []
-        if os.path.exists(results):
-            with open(results) as handle:
-                records = [json.loads(line) for line in handle if line.strip()]
-        run = Run(argv, process, records, self.emu.requests(), playbook)
+        run = Run(argv, process, _read_records(results), self.emu.requests(), playbook)
         assert run.rc == expect_rc, 'expected exit code %s\n%r' % (expect_rc, run)
         return run
+
+
+def _read_records(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _task_names(tasks):
+    return {task['name'] for task in tasks if isinstance(task, dict) and 'name' in task}
 
 
 class Postgres:

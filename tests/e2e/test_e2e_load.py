@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end tests under load and concurrency: real ansible-playbook runs against the emulator, checked in its
+state and log and in real PostgreSQL.
+
+- 20 inventory hosts (all local) with 20 forks create, check, create again and delete different users of one
+  addon at the same time: every task succeeds, nothing is written twice, and the users left are exactly the expected
+  ones, with the passwords they were given.
+- Two ansible-playbook processes create the same user at the same moment: both end without error and exactly one
+  user exists; the run that lost the race got "name already taken", read the users again and reported no change.
+"""
+
+from __future__ import annotations
+
+from e2e_support import (
+    DEMO_APP,
+    info_task,
+    new_password,
+    user_task,
+)
+
+HOSTS = 20
+
+
+def test_twenty_hosts_in_parallel(ansible, emu, demo_pg):
+    addon = demo_pg.addon_id
+    hosts = {}
+    for index in range(1, HOSTS + 1):
+        hosts['h%02d' % index] = {'e2e_password': new_password(), 'e2e_keep': 'true' if index % 2 else 'false'}
+    inventory = ansible.write_inventory(hosts)
+    name = 'e2e-load-{{ inventory_hostname }}'
+    args = {'name': name, 'password': '{{ e2e_password }}'}
+    play = {
+        'hosts': 'all',
+        'module_defaults': {'group/scalingo.cloud.scalingo': {'app': DEMO_APP, 'addon': addon}},
+    }
+    tasks = [
+        user_task('create', args),
+        info_task('check', {'name': name}, register='found', failed_when='found.users | length != 1'),
+        user_task('create again', args),
+        user_task('delete', {'name': name, 'state': 'absent'}, when='not (e2e_keep | bool)'),
+    ]
+    run = ansible.playbook(tasks, play=play, inventory=inventory, extra_args=['--forks', str(HOSTS)])
+
+    def by_host(task):
+        records = [r for r in run.records if r['task'] == task and not r['item']]
+        assert sorted(r['host'] for r in records) == sorted(hosts), (task, records)
+        return {r['host']: r for r in records}
+
+    for host, record in by_host('create').items():
+        assert record['status'] == 'ok' and record['result']['changed'] is True, record
+        assert record['result']['user']['name'] == 'e2e-load-' + host
+    for host, record in by_host('check').items():
+        assert record['status'] == 'ok', record
+        assert [u['name'] for u in record['result']['users']] == ['e2e-load-' + host]
+    for host, record in by_host('create again').items():
+        assert record['status'] == 'ok' and record['result']['changed'] is False, record
+    for host, record in by_host('delete').items():
+        if hosts[host]['e2e_keep'] == 'true':
+            assert record['status'] == 'skipped', record
+        else:
+            assert record['status'] == 'ok' and record['result']['changed'] is True, record
+
+    # Nothing was refused, retried or written twice.
+    statuses = {}
+    for entry in run.requests():
+        statuses.setdefault(entry['route'], []).append(entry['status'])
+    assert statuses['users.create'] == [201] * HOSTS
+    assert statuses['users.delete'] == [204] * (HOSTS // 2)
+    assert all(status == 200 for route, found in statuses.items() for status in found
+               if route not in ('users.create', 'users.delete')), statuses
+    # And the hosts really ran together: one after the other, the second token exchange would follow the first
+    # creation.
+    routes = run.routes()
+    assert [i for i, r in enumerate(routes) if r == 'auth.exchange'][1] < routes.index('users.create'), routes
+
+    kept = sorted('e2e-load-' + host for host in hosts if hosts[host]['e2e_keep'] == 'true')
+    names = [u['name'] for u in emu.users(addon)]
+    assert names[0] == demo_pg.info['owner'] and sorted(names[1:]) == kept, names  # in the order they were made
+    for host, variables in hosts.items():
+        user = 'e2e-load-' + host
+        if variables['e2e_keep'] == 'true':
+            demo_pg.assert_login(user, variables['e2e_password'])
+        else:
+            assert demo_pg.role(user) is None
+    demo_pg.assert_owner_untouched()
+
+
+def test_two_runs_create_the_same_user_at_once(ansible, emu, demo_pg):
+    """Both runs read the users (absent) and create; the creations are held 4 s by the emulator so that both reads
+    come first. One creation lands; the other gets "name already taken", and that run reads the users again and
+    reports the user as present, unchanged. One user, one role, and the winner's password."""
+    addon = demo_pg.addon_id
+    name = 'e2e-same-user'
+    passwords = [new_password(), new_password()]
+    emu.add_fault('users.create', action='delay', delay=4, count=2)
+    runs = ansible.playbooks_together([
+        {'tasks': [user_task('create', {'app': DEMO_APP, 'addon': addon, 'name': name, 'password': password})]}
+        for password in passwords])
+
+    results = [run.result('create') for run in runs]
+    assert sorted(r['changed'] for r in results) == [False, True], results
+    winner = [i for i, r in enumerate(results) if r['changed']][0]
+    loser = 1 - winner
+    for result in results:
+        assert result['user']['name'] == name and 'password' not in result
+    assert results[loser]['password_changed'] is False
+
+    log = runs[0].log
+    creations = [e for e in log if e['route'] == 'users.create']
+    assert sorted(e['status'] for e in creations) == [201, 422]
+    assert [e for e in creations if e['status'] == 422][0]['response_body'].find('has already been taken') > 0
+    assert len([e for e in log if e['route'] == 'users.list']) == 3  # one each, and the loser's second look
+
+    assert [u['name'] for u in emu.users(addon)].count(name) == 1
+    assert demo_pg.role(name) == {'login': True}
+    demo_pg.assert_login(name, passwords[winner])
+    demo_pg.assert_login_fails(name, passwords[loser])
