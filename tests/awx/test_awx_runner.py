@@ -30,7 +30,6 @@ import secrets
 import shutil
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -212,29 +211,6 @@ def _collections_path():
     return None
 
 
-def _http_json(method, url, authorization, body=None):
-    headers = {'Accept': 'application/json', 'Authorization': authorization}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers['Content-Type'] = 'application/json'
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
-        raw = answer.read()
-    return json.loads(raw) if raw else None
-
-
-def _create_user(emu, addon_id, name, password):
-    """Create a user through the emulated database API, as someone did long before the job."""
-    urls = emu.urls
-    basic = 'Basic ' + base64.b64encode((':' + emu.api_token('owner')).encode()).decode()
-    bearer = _http_json('POST', urls['auth'] + '/v1/tokens/exchange', basic)['token']
-    addon_token = _http_json('POST', '%s/v1/apps/%s/addons/%s/token' % (urls['api'], APP, addon_id),
-                             'Bearer ' + bearer)['addon']['token']
-    _http_json('POST', '%s/api/databases/%s/users' % (urls['db'], addon_id), 'Bearer ' + addon_token,
-               {'database_user': {'name': name, 'read_only': False, 'password': password, 'password_confirmation': password}})
-
-
 def _secrets_in_log(emu):
     """Every token and password that went through the emulated services: headers and bodies."""
     found = set()
@@ -312,7 +288,7 @@ def awx_job():
             emu.start()
             addon_id = emu.addon_id(APP, 'postgresql')
             removed_password = 'Rm_' + secrets.token_urlsafe(30)
-            _create_user(emu, addon_id, REMOVED, removed_password)
+            emu.create_user_over_http(APP, addon_id, REMOVED, removed_password)
 
             # The credential, as an AWX user fills it in: an API token, app and addon; region and database token
             # left empty (the injectors then give osc-fr1 and an empty SCALINGO_DATABASE_TOKEN).

@@ -20,7 +20,6 @@ printed; they go to ansible-playbook in a 0600 extra-vars file, never on its com
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -33,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,23 +90,6 @@ def write_private(path, text):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w', encoding='utf-8') as handle:
         handle.write(text)
-
-
-def http_json(method, url, bearer=None, api_token=None, body=None):
-    """One JSON request to the emulator, without any proxy."""
-    headers = {'Accept': 'application/json'}
-    if api_token is not None:
-        headers['Authorization'] = 'Basic ' + base64.b64encode((':' + api_token).encode()).decode()
-    if bearer is not None:
-        headers['Authorization'] = 'Bearer ' + bearer
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers['Content-Type'] = 'application/json'
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
-        raw = answer.read()
-    return json.loads(raw) if raw else None
 
 
 def pg_error(exc):
@@ -180,16 +161,10 @@ class Demo:
 
     def create_old_user(self):
         self.out.heading('Before the playbook: a user that should go')
-        env = self.emu.env()
-        urls = self.emu.urls
         password = self.removed_password = secrets.token_urlsafe(24)
         self.secrets.append(password)
         try:
-            bearer = http_json('POST', urls['auth'] + '/v1/tokens/exchange', api_token=env['SCALINGO_API_TOKEN'])['token']
-            addon = http_json('POST', '%s/v1/apps/%s/addons/%s/token' % (urls['api'], APP, self.addon_id), bearer=bearer)
-            http_json('POST', '%s/api/databases/%s/users' % (urls['db'], self.addon_id), bearer=addon['addon']['token'],
-                      body={'database_user': {'name': REMOVED, 'read_only': False,
-                                              'password': password, 'password_confirmation': password}})
+            self.emu.create_user_over_http(APP, self.addon_id, REMOVED, password)
         except (OSError, ValueError, KeyError) as exc:
             self.out.check(False, '%s created through the database API' % REMOVED, str(exc))
             return

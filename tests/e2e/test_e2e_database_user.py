@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 
-import requests
 
 from e2e_support import (
     DEMO_APP,
@@ -398,23 +397,11 @@ def test_addon_type_module_defaults_and_loop(ansible, emu, demo_pg):
         demo_pg.assert_login_fails(user['name'], user['password'])
 
 
-def addon_token(emu, app, addon_id):
-    """A database token, fetched as a user would: exchange the API token, then ask the addon's token route."""
-    session = requests.Session()
-    session.trust_env = False
-    exchange = session.post(emu.urls['auth'] + '/v1/tokens/exchange', auth=('', emu.api_token('owner')), timeout=10)
-    assert exchange.status_code == 200, exchange.text
-    answer = session.post('%s/v1/apps/%s/addons/%s/token' % (emu.urls['api'], app, addon_id),
-                          headers={'Authorization': 'Bearer ' + exchange.json()['token']}, timeout=10)
-    assert answer.status_code == 200, answer.text
-    return answer.json()['addon']['token']
-
-
 def test_database_token(ansible, emu, demo_pg):
     """With a database token (option, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN) and no API token nor app, tasks
     send their requests to the database API only, with that token."""
     addon = demo_pg.addon_id
-    token = addon_token(emu, DEMO_APP, addon)
+    token = emu.fetch_tokens(DEMO_APP, addon)[1]
     name = 'e2e-token-user'
     password = new_password()
     target = {'addon': addon, 'name': name}

@@ -27,7 +27,6 @@ import ssl
 import threading
 
 import pytest
-import requests
 
 from e2e_support import (
     Ansible,
@@ -65,19 +64,6 @@ def secret_ansible(secret_emu, tmp_path):
     secret_emu.reset(users=True)
     yield Ansible(secret_emu, str(tmp_path))
     secret_emu.reset(users=True)
-
-
-def fetch_tokens(emu, app, addon_id):
-    """A bearer and a database token, fetched as a user would (outside any ansible run)."""
-    session = requests.Session()
-    session.trust_env = False
-    exchange = session.post(emu.urls['auth'] + '/v1/tokens/exchange', auth=('', emu.api_token('owner')), timeout=10)
-    assert exchange.status_code == 200, exchange.text
-    bearer = exchange.json()['token']
-    answer = session.post('%s/v1/apps/%s/addons/%s/token' % (emu.urls['api'], app, addon_id),
-                          headers={'Authorization': 'Bearer ' + bearer}, timeout=10)
-    assert answer.status_code == 200, answer.text
-    return bearer, answer.json()['addon']['token']
 
 
 def tokens_issued(log):
@@ -125,7 +111,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
     pg = Postgres(emu, addon)
     api_token = emu.api_token('owner')
     wrong_token = 'tk-us-' + secrets.token_urlsafe(40)
-    own_bearer, database_token = fetch_tokens(emu, SECRET_APP, addon)
+    own_bearer, database_token = emu.fetch_tokens(SECRET_APP, addon)
     p1, p2, p3, p4, p5 = [new_password() for dummy in range(5)]
     known = {'api token': api_token, 'wrong api token': wrong_token, 'database token': database_token,
              "the test's bearer": own_bearer, 'p1': p1, 'p2': p2, 'p3': p3, 'p4': p4, 'p5': p5}

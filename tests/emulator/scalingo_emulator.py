@@ -55,6 +55,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 import uuid
 from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,6 +155,19 @@ PASSWORD_ALPHABET = string.ascii_letters + string.digits + "_"
 MAX_LOGGED_BODY = 65536
 MAX_LOG_ENTRIES = 20000
 
+
+
+def _http_json(method, url, authorization, body=None):
+    """One JSON request to the emulator, bypassing any proxy; raises on an HTTP error."""
+    headers = {"Accept": "application/json", "Authorization": authorization}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+        raw = answer.read()
+    return json.loads(raw) if raw else None
 
 class EmulatorError(Exception):
     """Raised when the emulator cannot be configured or started."""
@@ -1355,6 +1369,21 @@ class Emulator(object):
 
     def api_token(self, name="owner"):
         return self._api_tokens_by_name[name]["token"]
+
+    def fetch_tokens(self, app, addon_id, token="owner"):
+        """(bearer, database token), fetched over HTTP as a client does: exchange, then the addon's token route."""
+        basic = "Basic " + base64.b64encode((":" + self.api_token(token)).encode()).decode()
+        bearer = _http_json("POST", self.urls["auth"] + "/v1/tokens/exchange", basic)["token"]
+        answer = _http_json("POST", "%s/v1/apps/%s/addons/%s/token" % (self.urls["api"], app, addon_id), "Bearer " + bearer)
+        return bearer, answer["addon"]["token"]
+
+    def create_user_over_http(self, app, addon_id, name, password, read_only=False):
+        """Create a user through the emulated database API, as someone would outside Ansible."""
+        database_token = self.fetch_tokens(app, addon_id)[1]
+        body = {"database_user": {"name": name, "read_only": read_only, "password": password,
+                                  "password_confirmation": password}}
+        return _http_json("POST", "%s/api/databases/%s/users" % (self.urls["db"], addon_id),
+                          "Bearer " + database_token, body)
 
     def app(self, name_or_id):
         for app in self.apps:
