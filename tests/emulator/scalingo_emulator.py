@@ -156,7 +156,6 @@ MAX_LOGGED_BODY = 65536
 MAX_LOG_ENTRIES = 20000
 
 
-
 def _http_json(method, url, authorization, body=None):
     """One JSON request to the emulator, bypassing any proxy; raises on an HTTP error."""
     headers = {"Accept": "application/json", "Authorization": authorization}
@@ -168,6 +167,7 @@ def _http_json(method, url, authorization, body=None):
     with opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
         raw = answer.read()
     return json.loads(raw) if raw else None
+
 
 class EmulatorError(Exception):
     """Raised when the emulator cannot be configured or started."""
