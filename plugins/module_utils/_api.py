@@ -40,7 +40,7 @@ MAX_TOTAL_WAIT = 60.0
 _RETRYABLE_STATUSES = (502, 503, 504)
 # Only reads are sent again blindly; a write whose outcome is unknown is left to the module,
 # which reads the users again first (a deletion sent twice could remove a user created meanwhile).
-_IDEMPOTENT_METHODS = ('GET',)
+_REPLAYABLE_METHODS = ('GET',)
 _REDACTED = '********'
 
 
@@ -199,13 +199,13 @@ class ScalingoClient:
                 raise ScalingoError(
                     '%s %s timed out after %s seconds: the host %s did not answer in time; '
                     'raise timeout or check the network.' % (method, url, self.timeout, urlsplit(url).hostname),
-                    method=method, url=url, uncertain=method not in _IDEMPOTENT_METHODS)
+                    method=method, url=url, uncertain=method not in _REPLAYABLE_METHODS)
             except requests.exceptions.SSLError as exc:
                 raise ScalingoError('Could not reach %s (%s %s): %s.' % (
                     urlsplit(url).hostname, method, url, self.redact(_exception_summary(exc))), method=method, url=url)
             except requests.exceptions.ConnectionError as exc:
                 # Only a lost connection may heal by waiting; and only reads are safe to send again blindly.
-                retry = method in _IDEMPOTENT_METHODS
+                retry = method in _REPLAYABLE_METHODS
                 wait = self._backoff(attempt)
                 if retry and self._may_wait(attempt, started, wait):
                     self._sleep(wait)
@@ -224,7 +224,7 @@ class ScalingoClient:
                     method, url, exc.__class__.__name__), method=method, url=url)
 
             status = response.status_code
-            if status == 429 or (status in _RETRYABLE_STATUSES and method in _IDEMPOTENT_METHODS):
+            if status == 429 or (status in _RETRYABLE_STATUSES and method in _REPLAYABLE_METHODS):
                 wait = _parse_retry_after(response.headers.get('Retry-After')) if status == 429 else None
                 if wait is None:
                     wait = self._backoff(attempt)
@@ -232,7 +232,7 @@ class ScalingoClient:
                     self._sleep(wait)
                     continue
             if 200 <= status < 300:
-                return status, self._json(response, method, url, allow_empty=True)
+                return status, self._json(response, method, url)
             raise self._error(response, method, url, step, attempt)
 
     @staticmethod
@@ -244,11 +244,10 @@ class ScalingoClient:
             return False
         return (self._clock() - started) + wait <= MAX_TOTAL_WAIT
 
-    def _json(self, response, method, url, allow_empty=False):
-        text = response.text
-        if not text.strip():
-            if allow_empty:
-                return None
+    def _json(self, response, method, url):
+        """The body of a successful answer; None when empty (204)."""
+        if not response.text.strip():
+            return None
         try:
             return response.json()
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
@@ -285,7 +284,7 @@ class ScalingoClient:
             status, method, url, ' (%s)' % details if details else '', hint)
         return ScalingoError(
             message.strip(), status=status, api_message=api_message, errors=errors, request_id=request_id,
-            method=method, url=url, uncertain=status >= 500 and method not in _IDEMPOTENT_METHODS)
+            method=method, url=url, uncertain=status >= 500 and method not in _REPLAYABLE_METHODS)
 
     def _hint(self, status, step, attempts):
         if status == 401:

@@ -299,21 +299,18 @@ class DatabaseUser(ScalingoModule):
             self.result['password'] = generated
 
     def _delete(self, name):
-        try:
-            self.client.delete_user(name)
-        except ScalingoError as exc:
-            # Its outcome is unknown: look first, and send it again only if the user is still there.
-            if not exc.uncertain:
-                raise
-            if self.client.get_user(name) is not None:
-                self.client.delete_user(name)
+        self._write_again_if_unsure(name, lambda: self.client.delete_user(name), gone_is_done=True)
 
-    def _write_again_if_unsure(self, name, write):
-        """Run ``write``; when its outcome is unknown, check the user is still there and run it once more."""
+    def _write_again_if_unsure(self, name, write, gone_is_done=False):
+        """Run ``write``; when its outcome is unknown, read the users and run it once more if the user is still there."""
         try:
             return write()
         except ScalingoError as exc:
-            if not exc.uncertain or self.client.get_user(name) is None:
+            if not exc.uncertain:
+                raise
+            if self.client.get_user(name) is None:
+                if gone_is_done:
+                    return None
                 raise
             return write()
 
