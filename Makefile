@@ -98,7 +98,7 @@ TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog arti
 NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e
 OLD_CORE_GATES := units-compat sanity-compat
 
-.PHONY: help venv venv-compat collection check-no-sanity-ignores test pytest demo dist install \
+.PHONY: help venv venv-compat collection check-no-sanity-ignores test pytest demo bench dist install \
 	changelog-release lock clean $(TEST_TARGETS)
 
 help:
@@ -120,6 +120,7 @@ help:
 	@echo '  test               every gate: $(TEST_TARGETS)'
 	@echo '  pytest             the unit tests with plain pytest (fast iteration; PYTEST_ARGS=...)'
 	@echo '  demo               the example playbook against the local emulator, step by step'
+	@echo '  bench              speed and memory figures against the emulator (printed, never asserted)'
 	@echo '  dist               build the collection artifact into build/dist'
 	@echo '  install            install the artifact into build/installed (offline)'
 	@echo '  changelog-release  fold changelogs/fragments into changelog.yaml and CHANGELOG.md (version of galaxy.yml)'
@@ -295,6 +296,10 @@ pytest: venv collection
 
 demo: venv collection
 	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/demo/demo.py
+
+# Figures, not a gate: timings are printed, never asserted (BENCH_ARGS='--quick' or '--users 50').
+bench: venv collection
+	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/bench/bench.py $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance
