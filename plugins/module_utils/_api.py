@@ -144,7 +144,6 @@ class ScalingoClient:
         self._renewed = set()  # tokens already fetched again after a 401, at most once each
         self._addon_id = params['addon'] if is_addon_id(params['addon']) else None
         self._secrets = set(s for s in (self.api_token, self.database_token_param) if s)
-        self.request_count = 0
 
         self.session = requests.Session()
         self.session.verify = self.validate_certs
@@ -192,7 +191,6 @@ class ScalingoClient:
         attempt = 0
         while True:
             attempt += 1
-            self.request_count += 1
             try:
                 response = self.session.request(method, url, json=body, auth=_Authorization(auth), timeout=self.timeout)
             except requests.exceptions.Timeout:
@@ -329,16 +327,28 @@ class ScalingoClient:
             self._bearer = token
         return self._bearer
 
-    def _with_bearer(self, method, url, step):
-        token = self._bearer_token()
+    def _with_token(self, kind, method, url, step, body=None):
+        """Send with the bearer (``kind`` 'bearer') or the database token (``kind`` 'database').
+
+        A token fetched in this run that Scalingo refuses (401: it expired, they last an hour) is fetched
+        again, once, and the request sent again: a refused request was not applied. A database_token given
+        by the user cannot be renewed. The token is fetched outside the try: a 401 while fetching it is not
+        this request's.
+        """
+        fetch = self._bearer_token if kind == 'bearer' else self._database_token
+        token = fetch()
         try:
-            return self._request(method, url, step, 'Bearer ' + token)
+            return self._request(method, url, step, 'Bearer ' + token, body)
         except ScalingoError as exc:
-            if exc.status != 401 or 'bearer' in self._renewed:
+            renewable = kind == 'bearer' or not self.database_token_param
+            if exc.status != 401 or not renewable or kind in self._renewed:
                 raise
-            self._renewed.add('bearer')
+        self._renewed.add(kind)
+        if kind == 'bearer':
             self._bearer = None
-            return self._request(method, url, step, 'Bearer ' + self._bearer_token())
+        else:
+            self._db_token = None
+        return self._request(method, url, step, 'Bearer ' + fetch(), body)
 
     def _app_path(self):
         return self.api_root + '/v1/apps/' + quote(self.app, safe='')
@@ -348,7 +358,7 @@ class ScalingoClient:
         """The addon's id, resolved from its type through the app's addon list when needed."""
         if self._addon_id is None:
             url = self._app_path() + '/addons'
-            dummy, data = self._with_bearer('GET', url, 'addons')
+            dummy, data = self._with_token('bearer', 'GET', url, 'addons')
             addons = data.get('addons') if isinstance(data, dict) else None
             if not isinstance(addons, list):
                 raise self._shape_error('GET', url, '"addons"')
@@ -368,7 +378,7 @@ class ScalingoClient:
         if self._db_token is None:
             addon_id = self.addon_id
             url = self._app_path() + '/addons/' + quote(addon_id, safe='') + '/token'
-            dummy, data = self._with_bearer('POST', url, 'addon_token')
+            dummy, data = self._with_token('bearer', 'POST', url, 'addon_token')
             addon = data.get('addon') if isinstance(data, dict) else None
             token = addon.get('token') if isinstance(addon, dict) else None
             if not isinstance(token, str) or not token:
@@ -391,19 +401,6 @@ class ScalingoClient:
             url += '/' + action
         return url
 
-    def _db(self, method, url, body=None, step='database'):
-        token = self._database_token()
-        try:
-            return self._request(method, url, step, 'Bearer ' + token, body)
-        except ScalingoError as exc:
-            # A token fetched in this run expired (they last an hour): fetch it again, once.
-            # A refused request (401) was not applied, so sending it again is safe.
-            if exc.status != 401 or self.database_token_param or 'database' in self._renewed:
-                raise
-            self._renewed.add('database')
-            self._db_token = None
-            return self._request(method, url, step, 'Bearer ' + self._database_token(), body)
-
     def _user_answer(self, method, url, data):
         """Accept the page's bare user object and the clients' ``{"database_user": {...}}``."""
         if isinstance(data, dict) and isinstance(data.get('database_user'), dict):
@@ -417,7 +414,7 @@ class ScalingoClient:
 
     def list_users(self):
         url = self._users_url()
-        dummy, data = self._db('GET', url)
+        dummy, data = self._with_token('database', 'GET', url, 'database')
         users = data.get('database-users') if isinstance(data, dict) else None
         if not isinstance(users, list) or not all(isinstance(u, dict) and isinstance(u.get('name'), str) for u in users):
             raise self._shape_error('GET', url, '"database-users" list')
@@ -436,7 +433,7 @@ class ScalingoClient:
         url = self._users_url()
         body = dict(database_id=self.addon_id, name=name, read_only=bool(read_only),
                     password=password, password_confirmation=password)
-        dummy, data = self._db('POST', url, {'database_user': body})
+        dummy, data = self._with_token('database', 'POST', url, 'database', {'database_user': body})
         user, generated = self._user_answer('POST', url, data)
         return user, (generated if password is None else None)
 
@@ -444,7 +441,7 @@ class ScalingoClient:
         self.add_secret(password)
         url = self._users_url(name)
         body = dict(database_id=self.addon_id, password=password, password_confirmation=password)
-        dummy, data = self._db('PATCH', url, {'database_user': body}, step='user')
+        dummy, data = self._with_token('database', 'PATCH', url, 'user', {'database_user': body})
         if data is None:
             return None
         return self._user_answer('PATCH', url, data)[0]
@@ -452,7 +449,7 @@ class ScalingoClient:
     def reset_password(self, name):
         """Ask Scalingo for a new password; returns ``(user, password)``."""
         url = self._users_url(name, 'reset_password')
-        dummy, data = self._db('POST', url, step='user')
+        dummy, data = self._with_token('database', 'POST', url, 'user')
         user, password = self._user_answer('POST', url, data)
         if not password:
             raise self._shape_error('POST', url, '"password"')
@@ -461,7 +458,7 @@ class ScalingoClient:
     def delete_user(self, name):
         """Delete a user; a user already gone is not an error (someone else may have removed it)."""
         try:
-            self._db('DELETE', self._users_url(name), step='user')
+            self._with_token('database', 'DELETE', self._users_url(name), 'user')
         except ScalingoError as exc:
             if exc.status != 404:
                 raise

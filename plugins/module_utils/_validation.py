@@ -52,10 +52,10 @@ def service_root(value, suffix):
     if parts.query or parts.fragment:
         raise ValueError('must not have a query or a fragment')
     try:
-        port = parts.port  # raises ValueError on a malformed port
+        valid_port = parts.port != 0  # parts.port raises ValueError on a malformed port
     except ValueError:
-        raise ValueError('has an invalid port')
-    if port == 0:
+        valid_port = False
+    if not valid_port:
         raise ValueError('has an invalid port')
     if re.search(r'\s', value):
         raise ValueError('must not contain spaces')

@@ -49,14 +49,20 @@ def requirement_lines(path):
         return [line.split('#', 1)[0].strip() for line in handle if line.split('#', 1)[0].strip()]
 
 
-def introspect(builder, collections_path, source):
-    command = [builder, 'introspect', '--sanitize', collections_path]
+def run_builder(command):
+    """Run ansible-builder, show what it printed, and fail when it fails."""
     print('ee_check: %s' % ' '.join(command), flush=True)
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     if result.returncode != 0:
-        raise Failure('ansible-builder introspect failed (exit status %d)' % result.returncode)
+        raise Failure('ansible-builder %s failed (exit status %d)' % (command[1], result.returncode))
+    return result
+
+
+def introspect(builder, collections_path, source):
+    command = [builder, 'introspect', '--sanitize', collections_path]
+    result = run_builder(command)
     with open(os.path.join(source, 'meta', 'execution-environment.yml'), encoding='utf-8') as handle:
         python_file = ((yaml.safe_load(handle) or {}).get('dependencies') or {}).get('python')
     if not python_file:
@@ -97,12 +103,7 @@ def create(builder, source, tarball, work, context):
         yaml.safe_dump(definition, handle, sort_keys=False)
     command = [builder, 'create', '--file', definition_path, '--context', context, '--output-filename', 'Containerfile',
                '-v', '2']
-    print('ee_check: %s' % ' '.join(command), flush=True)
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    sys.stdout.write(result.stdout)
-    sys.stderr.write(result.stderr)
-    if result.returncode != 0:
-        raise Failure('ansible-builder create failed (exit status %d)' % result.returncode)
+    run_builder(command)
     expected = ['Containerfile', '_build/requirements.yml', '_build/collections/' + name,
                 '_build/scripts/introspect.py', '_build/scripts/assemble']
     missing = [path for path in expected if not os.path.isfile(os.path.join(context, path))]

@@ -416,6 +416,23 @@ def test_a_name_taken_by_a_concurrent_run_means_present(fake, runner):
     assert list(fake.users()) == [PROTECTED_USER, 'reporting']
 
 
+def test_a_409_conflict_on_create_also_means_present(fake, runner):
+    fake.script('create', AfterApplying(Reply(409, json={'error': 'user already exists'})))
+    result = runner.run(database_user, args(password=PASSWORD))
+    assert result['changed'] is False
+    assert fake.count('create') == 1
+    assert list(fake.users()) == [PROTECTED_USER, 'reporting']
+
+
+def test_a_user_removed_meanwhile_is_named_in_the_failure(fake, runner):
+    fake.add_user('reporting')
+    fake.script('update', Reply(404, json={'resource': 'database_user', 'error': 'not found'}))
+    failed = runner.fail(database_user, args(password=PASSWORD, update_password='always'))
+    assert failed['failure']['status'] == 404
+    assert 'The user was not found' in failed.msg
+    assert fake.count('update') == 1
+
+
 def test_a_name_taken_but_not_listed_fails(fake, runner):
     fake.script('create', Reply(422, json={'errors': {'name': ['has already been taken']}}))
     failed = runner.fail(database_user, args(password=PASSWORD))
