@@ -252,7 +252,7 @@ E2E_TESTS = tests/emulator tests/e2e $(if $(wildcard $(ROOT)/tests/awx),tests/aw
 
 e2e: venv collection
 	$(gate_begin)
-	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(E2E_TESTS)
+	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) $(E2E_TESTS)
 
 else
 

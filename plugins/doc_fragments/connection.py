@@ -66,8 +66,9 @@ options:
     type: str
   timeout:
     description:
-      - Seconds to wait for each answer from Scalingo before failing.
-      - Retries are bounded too, so a task always ends.
+      - Seconds each request may take in all, from connecting to the last byte of its answer, however slowly the
+        answer comes.
+      - Retries are bounded too (5 attempts per request, 60 seconds of waiting in all per task), so a task always ends.
     type: float
     default: 30
   validate_certs:
@@ -79,9 +80,13 @@ options:
 requirements:
   - requests
 notes:
-  - Rate limits (HTTP 429) are retried on every request, honouring C(Retry-After); connection errors and HTTP
-    502, 503 and 504 are retried on reads only. A creation, deletion, password change or reset whose answer was
-    lost is never sent again blindly, as the users are read again first.
-  - Tokens and passwords never appear in messages, diffs or returned values, except a password that Scalingo
-    generated, returned once by M(scalingo.cloud.database_user) so it can be stored; register that result with C(no_log).
+  - Rate limits (HTTP 429) are retried on every request, honouring C(Retry-After), and so is a request whose connection
+    could not be made. Lost connections and HTTP 502, 503 and 504 are retried on reads and token requests. A write whose
+    answer was lost is never sent again blindly, as the users are read again first. A write that may still be applied
+    after the task gave up waiting is reported as such, with a warning.
+  - Tokens and passwords never appear in messages, diffs, warnings or returned values, in any form a server may echo
+    them, except a password that Scalingo generated, returned once by M(scalingo.cloud.database_user) so it can be
+    stored; register that result with C(no_log).
+  - Never pass a token or a password in the arguments of an ad-hoc command (C(-a)), as ansible-core 2.19 and later print
+    them when the command fails. Use the environment variables, or a playbook and a vault.
 '''

@@ -10,13 +10,9 @@ Private to the scalingo.cloud collection: it may change without notice.
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import (
-    DEFAULT_REGION,
-    DEFAULT_TIMEOUT,
-    REQUESTS_IMPORT_ERROR,
-    ScalingoClient,
-    ScalingoError,
-)
+from ansible_collections.scalingo.cloud.plugins.module_utils._api import DEFAULT_REGION, DEFAULT_TIMEOUT, ScalingoClient
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
 from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_connection_params
 
 
@@ -40,10 +36,12 @@ def connection_argument_spec():
 class ScalingoModule:
     """Owns the AnsibleModule, the client and the result of one module run.
 
-    Subclasses give their own ``argument_spec``, may override ``check_params`` and implement ``execute``.
+    Subclasses give their own ``argument_spec``, may override ``check_params`` and implement ``execute``;
+    ``returned_secrets`` names the keys of the result that hold a password on purpose.
     """
 
     argument_spec = {}
+    returned_secrets = ()
 
     def __init__(self):
         spec = connection_argument_spec()
@@ -72,8 +70,13 @@ class ScalingoModule:
     def fail_option(self, option, message):
         self.module.fail_json(msg=message, failure=dict(option=option))
 
-    def fail(self, message, **failure):
-        self.module.fail_json(msg=self.client.redact(message), failure=failure)
+    def fail(self, msg, failure):
+        """Fail, saying whether something was changed before; nothing secret in any form gets out."""
+        secrets = self.client.secrets
+        self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), changed=self.result['changed'])
+
+    def warn(self, text):
+        self.module.warn(self.client.secrets.text(text))
 
     def execute(self):
         raise NotImplementedError
@@ -82,6 +85,8 @@ class ScalingoModule:
         try:
             self.execute()
         except ScalingoError as exc:
-            failure = exc.to_failure()
-            self.module.fail_json(msg=self.client.redact(exc.message), failure=failure)
-        self.module.exit_json(**self.result)
+            self.fail(exc.message, exc.to_failure())
+        except Refusal as refusal:
+            self.fail(refusal.message, refusal.failure)
+        # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
+        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets))

@@ -107,6 +107,8 @@ EXAMPLES = r'''
     name: reporting
     read_only: true
     recreate: true
+  register: recreated
+  no_log: true  # without password, Scalingo generates a new one, returned in the result
 
 - name: Have Scalingo generate a new password
   scalingo.cloud.database_user:
@@ -168,177 +170,37 @@ password_changed:
   sample: true
 '''
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_name, check_password
-
-_PASSWORD_SET = '(hidden: set)'
-_PASSWORD_CHANGES = '(hidden: will change)'
-
-
-def _diff_view(name, user, password=_PASSWORD_SET):
-    """The fixed fields a diff shows for a user; a password only ever as a placeholder."""
-    if user is None:
-        return dict(name=name, state='absent')
-    view = dict(name=name, state='present', read_only=user['read_only'], protected=user['protected'],
-                password=password)
-    encryption = user['dbms_attributes'].get('password_encryption')
-    if encryption:
-        view['password_encryption'] = encryption
-    return view
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import ENTRY_SPEC, Refusal, Writer, check_entry, plan
 
 
 class DatabaseUser(ScalingoModule):
-    argument_spec = dict(
-        name=dict(type='str', required=True, aliases=['user', 'username']),
-        state=dict(type='str', default='present', choices=['present', 'absent', 'reset_password']),
-        read_only=dict(type='bool'),
-        recreate=dict(type='bool', default=False),
-        password=dict(type='str', no_log=True),
-        update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-    )
+    argument_spec = ENTRY_SPEC
+    returned_secrets = ('password',)
 
     def check_params(self):
-        p = self.params
-        problem = check_name(p['name']) or (p['password'] is not None and check_password(p['password']))
-        if problem:
-            return problem
-        if p['state'] == 'reset_password' and p['password'] is not None:
-            return 'password', 'password cannot be used with state=reset_password: Scalingo generates the new password'
-        if p['recreate'] and p['read_only'] is None:
-            return 'recreate', 'recreate needs read_only: it recreates the user only when its mode differs from read_only'
-        if p['update_password'] == 'always' and p['password'] is None and p['state'] == 'present':
-            return 'update_password', 'update_password=always needs password: the password to set on every run'
-        return None
+        return check_entry(self.params)
 
     def execute(self):
-        name = self.params['name']
-        current = self.client.get_user(name)
-        self.result.update(user=current or {}, password_changed=False)
-        getattr(self, '_' + self.params['state'])(name, current)
-
-    # One method per state: each decides, records the diff, then writes unless in check mode.
-
-    def _present(self, name, current):
-        read_only = self.params['read_only']
-        password = self.params['password']
-        if current is None:
-            predicted = dict(name=name, read_only=bool(read_only), protected=False, dbms_attributes={})
-            self._change(name, None, predicted, _PASSWORD_CHANGES, password_changed=True)
-            if not self.module.check_mode:
-                self._create(name, read_only, password)
-        elif read_only is not None and read_only != current['read_only']:
-            self._refuse_protected(current, 'recreated with read_only=%s' % read_only)
-            if not self.params['recreate']:
-                self.fail(
-                    "User '%s' is %s and Scalingo cannot change that in place. To make it %s, set recreate: true: the user "
-                    "is deleted and created again, with new credentials, its sessions cut and the objects it owns possibly "
-                    "dropped. Or leave read_only out to keep it as it is." % (
-                        name, _mode(current['read_only']), _mode(read_only)),
-                    option='read_only', user=name)
-            predicted = dict(name=name, read_only=read_only, protected=False, dbms_attributes={})
-            self._change(name, current, predicted, _PASSWORD_CHANGES, password_changed=True)
-            if not self.module.check_mode:
-                self._delete(name)
-                self._create(name, read_only, password)
-        elif self.params['update_password'] == 'always':
-            self._refuse_protected(current, 'given a new password')
-            self._change(name, current, current, _PASSWORD_CHANGES, password_changed=True)
-            if not self.module.check_mode:
-                self.result['user'] = self._write_again_if_unsure(
-                    name, lambda: self.client.change_password(name, password)) or current
-        else:
-            self._no_change(name, current)
-
-    def _absent(self, name, current):
-        if current is None:
-            self._no_change(name, None)
+        needed = plan(self.params, self.client.get_user(self.params['name']))
+        self._report(needed)
+        if self.module.check_mode:
             return
-        self._refuse_protected(current, 'deleted')
-        self._change(name, current, None, None, password_changed=False)
-        self.result['user'] = {}
-        if not self.module.check_mode:
-            self._delete(name)
-
-    def _reset_password(self, name, current):
-        if current is None:
-            self.fail("User '%s' does not exist, so its password cannot be reset: create it with state=present." % name,
-                      option='name', user=name)
-        self._refuse_protected(current, 'given a new password')
-        self._change(name, current, current, _PASSWORD_CHANGES, password_changed=True)
-        if not self.module.check_mode:
-            # A reset whose answer was lost made a password nobody knows: the second one is returned.
-            user, password = self._write_again_if_unsure(name, lambda: self.client.reset_password(name))
-            self.result.update(user=user, password=password)
-
-    def _create(self, name, read_only, password):
+        writer = Writer(self.client, self.warn)
         try:
-            user, generated = self.client.create_user(name, read_only, password)
-        except ScalingoError as exc:
-            if not (exc.uncertain or _name_taken(exc)):
-                raise
-            # Never replay a creation blindly: look at what is really there first.
-            found = self.client.get_user(name)
-            if found is None:
-                if not exc.uncertain:
-                    raise
-                user, generated = self.client.create_user(name, read_only, password)
-            elif _name_taken(exc) or found['protected']:
-                # Another run created it meanwhile (or Scalingo's own protected user has that name, which no creation
-                # makes): carry on as if it had been there from the start, so that its guards apply.
-                self.result.update(changed=False, password_changed=False)
-                self._present(name, found)
-                return
-            elif password is None:
-                # It was created, but the password Scalingo generated was lost with the answer.
-                user, generated = self.client.reset_password(name)
-            else:
-                user, generated = found, None
-        self.result['user'] = user
-        if generated:
-            self.result['password'] = generated
+            done, user, password = writer.apply(needed)
+        except (ScalingoError, Refusal):
+            self.result['changed'] = writer.changed
+            raise
+        self._report(done)
+        self.result['user'] = user or {}
+        if password:
+            self.result['password'] = password
 
-    def _delete(self, name):
-        self._write_again_if_unsure(name, lambda: self.client.delete_user(name), gone_is_done=True)
-
-    def _write_again_if_unsure(self, name, write, gone_is_done=False):
-        """Run ``write``; when its outcome is unknown, read the users and run it once more if the user is still there."""
-        try:
-            return write()
-        except ScalingoError as exc:
-            if not exc.uncertain:
-                raise
-            if self.client.get_user(name) is None:
-                if gone_is_done:
-                    return None
-                raise
-            return write()
-
-    def _change(self, name, before, after, password_note, password_changed):
-        self.result.update(changed=True, password_changed=password_changed)
-        if after is not None:
-            self.result['user'] = after
-        self.result['diff'] = dict(before=_diff_view(name, before), after=_diff_view(name, after, password_note))
-
-    def _no_change(self, name, current):
-        view = _diff_view(name, current)
-        self.result['diff'] = dict(before=view, after=dict(view))
-
-    def _refuse_protected(self, user, action):
-        if user['protected']:
-            self.fail("User '%s' is protected by Scalingo and cannot be %s; nothing was changed." % (user['name'], action),
-                      option='name', user=user['name'], protected=True)
-
-
-def _name_taken(exc):
-    """Whether Scalingo refused a creation because the name is already used."""
-    if exc.status == 409:
-        return True
-    return exc.status == 422 and any('taken' in message or 'exist' in message for message in exc.errors.get('name', []))
-
-
-def _mode(read_only):
-    return 'read-only' if read_only else 'read-write'
+    def _report(self, needed):
+        self.result.update(changed=needed.changed, password_changed=needed.password_changed, diff=needed.diff(),
+                           user=needed.after or {})
 
 
 def main():

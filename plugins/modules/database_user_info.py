@@ -39,13 +39,16 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ pg_users.users | map(attribute='name') | list }}"
 
-- name: Check whether one user exists
+- name: Look for one user
   scalingo.cloud.database_user_info:
     app: my-app
     addon: postgresql
     name: metabase
   register: metabase
-  failed_when: metabase.users | length == 0
+
+- name: Say whether it exists
+  ansible.builtin.debug:
+    msg: "metabase {{ 'exists' if metabase.users else 'does not exist' }}"
 '''
 
 RETURN = r'''

@@ -17,11 +17,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,6 +77,34 @@ def missing_requirements():
         if not os.access(os.path.join(bin_dir(), program), os.X_OK):
             return '%s not found next to %s: run the end-to-end tests with make e2e' % (program, sys.executable)
     return None
+
+
+@contextlib.contextmanager
+def own_emulator(apps):
+    """An emulator of a test module's own, holding ``apps`` (seed format) and a fresh random API token, so that every
+    secret of its runs is unique."""
+    import scalingo_emulator  # pylint: disable=import-outside-toplevel
+
+    emulator = scalingo_emulator.Emulator({
+        'api_tokens': [{'name': 'owner', 'token': 'tk-us-' + secrets.token_urlsafe(40), 'role': 'owner'}],
+        'apps': apps,
+    })
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def wait_for_requests(emu, route, count, timeout=30.0):
+    """Wait until the emulator has answered ``count`` requests of ``route`` (it logs a request once answered): a
+    delayed request must not land in the log of a later test."""
+    deadline = time.time() + timeout
+    while len(emu.requests(route=route)) < count:
+        assert time.time() < deadline, 'the emulator answered %d %s requests, expected %d' % (
+            len(emu.requests(route=route)), route, count)
+        time.sleep(0.1)
+    return emu.requests(route=route)
 
 
 def new_password():

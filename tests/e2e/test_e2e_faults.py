@@ -22,7 +22,6 @@ generous upper bounds that prove a task does not wait for what it should not.
 from __future__ import annotations
 
 import json
-import time
 
 from e2e_support import (
     DEMO_APP,
@@ -31,6 +30,7 @@ from e2e_support import (
     info_task,
     new_password,
     user_task,
+    wait_for_requests,
 )
 
 GENERATED_LENGTH = 32
@@ -44,11 +44,6 @@ def statuses(run, task, route=None):
     """``[(route, status or 'dropped', applied)]`` of the requests of one task, in order."""
     return [(e['route'], e['status'] if e['status'] is not None else 'dropped', e['applied'])
             for e in run.requests(task) if route is None or e['route'] == route]
-
-
-def elapsed(run, task):
-    record = run.record(task)
-    return record['ended'] - record['started']
 
 
 def assert_clear_failure(run, task, *words):
@@ -76,17 +71,6 @@ def assert_ok(run, task, changed=None):
 def assert_no_traceback(run):
     for text in (run.stdout, run.stderr):
         assert 'Traceback' not in text and 'MODULE FAILURE' not in text, run
-
-
-def wait_for_requests(emu, route, count, timeout=30.0):
-    """Wait until the emulator has answered ``count`` requests of ``route`` (it logs a request once answered):
-    a delayed request must not land in the log of a later test."""
-    deadline = time.time() + timeout
-    while len(emu.requests(route=route)) < count:
-        assert time.time() < deadline, 'the emulator answered %d %s requests, expected %d' % (
-            len(emu.requests(route=route)), route, count)
-        time.sleep(0.1)
-    return emu.requests(route=route)
 
 
 def user_names(emu, addon):
@@ -134,8 +118,8 @@ def test_rate_limits_are_waited_out_within_the_budget(ansible, emu, demo_pg):
     assert statuses(run, 'five refusals spend the budget', 'users.list') == [('users.list', 429, False)] * 5
 
     failed = assert_clear_failure(run, 'a Retry-After beyond the budget', 'HTTP 429', 'try again later')
+    # Refused once and not sent again: a Retry-After beyond the budget is not waited for.
     assert statuses(run, 'a Retry-After beyond the budget', 'users.list') == [('users.list', 429, False)]
-    assert elapsed(run, 'a Retry-After beyond the budget') < 30, 'waited for a Retry-After beyond the budget'
 
     assert len([w for w in run.writes() if w.startswith('POST')]) == 3  # the two refused creations and the real one
     assert user_names(emu, demo_pg.addon_id).count(name) == 1
@@ -254,40 +238,64 @@ def test_lost_writes_are_checked_not_replayed(ansible, emu, demo_pg):
 
 # --- slow answers ------------------------------------------------------------------------------------------------
 
-def test_slow_answers_time_out_naming_the_host(ansible, emu, demo_pg):
-    """With timeout: 1, a read that gets no answer fails after about a second, naming the host and the timeout (a
-    timed-out read is not sent again); a creation that gets no answer, twice, fails saying it may have been applied.
-    Each task is bounded; in the end there is exactly one user (the slow creation landed late)."""
-    name, password = 'e2e-slow-create', new_password()
+def test_slow_and_late_answers(ansible, emu, demo_pg):
+    """With timeout: 3, the timeout bounds each whole answer, and writes that land after the module gave up never
+    leave it reporting a state it has not read:
+
+    - a read that gets no answer fails naming the host and the timeout (a timed-out read is not sent again);
+    - an answer trickled one byte at a time fails the same way: it would take seconds longer than the timeout;
+    - a creation that lands late: the module reads, sends it once more, and the late one finds the name taken;
+    - a recreation whose deletion lands late: the user is created again only once the deletion has landed, so the
+      late deletion cannot remove the new user;
+    - a reset that lands late fails, uncertain, with a warning: no password is returned that it would undo.
+    """
+    created, recreated = 'e2e-late-create', 'e2e-late-recreate'
+    first, second, third = new_password(), new_password(), new_password()
     tasks = [
-        info_task('slow read', target(demo_pg, timeout=1), ignore_errors=True),
-        user_task('slow creation', target(demo_pg, name=name, password=password, timeout=1), ignore_errors=True),
+        info_task('slow read', target(demo_pg, timeout=3), ignore_errors=True),
+        info_task('trickled read', target(demo_pg, timeout=3), ignore_errors=True),
+        user_task('late creation', target(demo_pg, name=created, password=first, timeout=3)),
+        user_task('create read-write', target(demo_pg, name=recreated, password=second)),
+        user_task('recreate, late deletion',
+                  target(demo_pg, name=recreated, password=third, read_only=True, recreate=True, timeout=3)),
+        user_task('late reset', target(demo_pg, name=created, state='reset_password', timeout=3), ignore_errors=True),
     ]
     at_task = {
-        'slow read': [fault('users.list', action='delay', delay=6, count=1)],
-        'slow creation': [fault('users.create', action='delay', delay=2, count=-1)],
+        'slow read': [fault('users.list', action='delay', delay=8, count=1)],
+        # About 200 bytes, one every 0.1 s: some 20 s to read in full.
+        'trickled read': [fault('users.list', action='delay', delay=0.01, trickle=0.1, count=1)],
+        'late creation': [fault('users.create', action='delay', delay=6, count=1)],
+        'recreate, late deletion': [fault('users.delete', action='delay', delay=6, count=1)],
+        'late reset': [fault('users.reset', action='delay', delay=6, count=1)],
     }
     run = ansible.playbook(tasks, at_task=at_task, expect_rc=0)
     assert_no_traceback(run)
     host = '127.0.0.1'
 
-    failed = assert_clear_failure(run, 'slow read', 'GET http://%s:' % host, 'timed out after 1.0 seconds',
-                                  'the host %s did not answer in time' % host, 'raise timeout')
-    assert failed['failure']['uncertain'] is False
-    assert elapsed(run, 'slow read') < 5, 'the read waited for its late answer'
+    for task in ('slow read', 'trickled read'):
+        failed = assert_clear_failure(run, task, 'GET http://%s:' % host, 'timed out after 3.0 seconds',
+                                      'the host %s did not answer in time' % host, 'raise timeout')
+        assert failed['failure']['uncertain'] is False
 
-    failed = assert_clear_failure(run, 'slow creation', 'POST http://%s:' % host, 'timed out after 1.0 seconds',
-                                  'may have been applied')
-    assert failed['failure']['uncertain'] is True
-    assert elapsed(run, 'slow creation') < 30
+    assert_ok(run, 'late creation', changed=True)
+    creations = wait_for_requests(emu, 'users.create', 3)  # the late one, the one sent again, and the recreation's
+    assert sorted(e['operation_status'] for e in creations if created in (e['request_body'] or '')) == [201, 422]
 
-    # The late answers: the read, and both creations (the first lands, the second finds the name taken).
-    wait_for_requests(emu, 'users.list', 3)  # the slow read, and the creation's two reads
-    creations = wait_for_requests(emu, 'users.create', 2)
-    assert sorted(e['operation_status'] for e in creations) == [201, 422]
-    assert user_names(emu, demo_pg.addon_id).count(name) == 1
-    assert demo_pg.role(name) == {'login': True}
-    demo_pg.assert_login(name, password)
+    result = assert_ok(run, 'recreate, late deletion', changed=True)
+    assert result['user']['read_only'] is True
+    demo_pg.assert_login(recreated, third)
+    demo_pg.assert_login_fails(recreated, second)
+
+    failed = assert_clear_failure(run, 'late reset', 'timed out after 3.0 seconds', 'may still apply it later',
+                                  'run the task again in a minute')
+    assert failed['failure']['uncertain'] is True and failed['changed'] is False and 'password' not in failed
+    assert any('may still apply it later' in warning for warning in failed.get('warnings', [])), failed
+    wait_for_requests(emu, 'users.reset', 1)  # the late reset has landed
+    demo_pg.assert_login_fails(created, first)
+
+    names = user_names(emu, demo_pg.addon_id)
+    assert names.count(created) == 1 and names.count(recreated) == 1
+    assert demo_pg.role(created) == {'login': True}
 
 
 # --- expired tokens ----------------------------------------------------------------------------------------------
@@ -343,15 +351,16 @@ BODIES = [
     ('truncated JSON', 'users.list',
      dict(status=200, body='{"database-users": [{"name": "emu_demo', content_type='application/json'), ['not JSON']),
     ('JSON nested too deep', 'users.list', dict(status=200, body='[' * 100000, content_type='application/json'), ['not JSON']),
-    ('an empty answer', 'users.list', dict(status=200, body='', content_type='application/json'), ['"database-users" list']),
-    ('an unexpected shape', 'users.list', dict(status=200, body={'users': []}), ['"database-users" list']),
+    ('an empty answer', 'users.list', dict(status=200, body='', content_type='application/json'),
+     ['unexpected shape', 'a JSON object']),
+    ('an unexpected shape', 'users.list', dict(status=200, body={'users': []}), ['unexpected shape', '"database-users" list']),
     ('users of an unexpected shape', 'users.list', dict(status=200, body={'database-users': [{'login': 'x'}, 'y']}),
-     ['"database-users" list']),
-    ('no token in the exchange', 'auth.exchange', dict(status=200, body={'jwt': 'x'}), ['"token"']),
+     ['unexpected shape', '"name"']),
+    ('no token in the exchange', 'auth.exchange', dict(status=200, body={'jwt': 'x'}), ['unexpected shape', '"token"']),
     ('text instead of the addon token', 'api.addon_token', dict(status=200, body='OK', content_type='text/plain'), ['not JSON']),
     ('an HTML error page', 'users.list',
      dict(status=500, body=PROXY_PAGE, content_type='text/html'), ['HTTP 500', 'server error']),
-    ('a creation answered with a list', 'users.create', dict(status=201, body=[]), ['user object']),
+    ('a creation answered with a list', 'users.create', dict(status=201, body=[]), ['unexpected shape', 'a user object']),
 ]
 
 

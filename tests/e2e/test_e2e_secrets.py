@@ -35,6 +35,7 @@ from e2e_support import (
     fault,
     info_task,
     new_password,
+    own_emulator,
     user_task,
 )
 
@@ -45,18 +46,8 @@ SECRET_APP = 'e2e-secret-app'
 def secret_emu(emu):  # pylint: disable=unused-argument
     """An emulator of this module's own, with a fresh random API token and one PostgreSQL addon (the session
     emulator, ``emu``, is only required for its checks of the requirements)."""
-    import scalingo_emulator  # pylint: disable=import-outside-toplevel
-
-    seed = {
-        'api_tokens': [{'name': 'owner', 'token': 'tk-us-' + secrets.token_urlsafe(40), 'role': 'owner'}],
-        'apps': [{'name': SECRET_APP, 'addons': [{'type': 'postgresql'}]}],
-    }
-    emulator = scalingo_emulator.Emulator(seed)
-    emulator.start()
-    try:
+    with own_emulator([{'name': SECRET_APP, 'addons': [{'type': 'postgresql'}]}]) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture

@@ -267,6 +267,7 @@ class Reply(object):
         self.content_type = content_type
         self.headers = list(headers or [])
         self.drop = drop  # None, "close" (FIN, no answer) or "reset" (RST)
+        self.trickle = 0.0  # seconds between two bytes of the body
 
 
 def _json(status, obj, headers=None):
@@ -357,9 +358,11 @@ def validate_settings(update, base=None):
 # faults
 
 
-FAULT_ACTIONS = ("status", "drop", "reset", "delay")
+FAULT_ACTIONS = ("status", "drop", "reset", "delay", "hold")
 FAULT_KEYS = ("route", "action", "status", "retry_after", "body", "content_type", "when", "delay", "count",
-              "addon_id", "path_contains")
+              "addon_id", "path_contains", "trickle", "until")
+# A held request waits at most this long for the others of its group.
+HOLD_TIMEOUT = 60.0
 
 
 def _route_matches(pattern, service, method, path, route_name):
@@ -429,6 +432,15 @@ class Fault(object):
         if action == "delay" and delay <= 0:
             raise ValueError("a delay fault needs delay > 0")
         self.delay = float(delay)
+        trickle = spec.get("trickle", 0) or 0
+        if isinstance(trickle, bool) or not isinstance(trickle, (int, float)) or trickle < 0:
+            raise ValueError("fault trickle must be a number of seconds between bytes")
+        self.trickle = float(trickle)
+        until = spec.get("until", 2)
+        if isinstance(until, bool) or not isinstance(until, int) or until < 1:
+            raise ValueError("fault until must be a positive integer")
+        self.until = until
+        self.held = 0
         count = spec.get("count", 1)
         if count is None or count == -1:
             self.remaining = None
@@ -461,6 +473,7 @@ class Fault(object):
             "retry_after": self.retry_after, "body": self.body, "content_type": self.content_type,
             "when": self.when, "delay": self.delay, "count": self.count, "remaining": self.remaining,
             "addon_id": self.addon_id, "path_contains": self.path_contains, "hits": self.hits,
+            "trickle": self.trickle, "until": self.until, "held": self.held,
         }
 
 
@@ -1159,7 +1172,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if has_body and self.command != "HEAD":
-                self.wfile.write(reply.body)
+                if reply.trickle:
+                    for index in range(len(reply.body)):
+                        self.wfile.write(reply.body[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                else:
+                    self.wfile.write(reply.body)
         except OSError:
             self.close_connection = True
 
@@ -1200,6 +1219,7 @@ class Emulator(object):
         self.die_with_parent = die_with_parent
         self.seed_settings = validate_settings(settings or {}, self.config["settings"])
         self._lock = threading.RLock()
+        self._held = threading.Condition()
         self._stop_event = threading.Event()
         self._servers = {}
         self._threads = []
@@ -1664,6 +1684,19 @@ class Emulator(object):
             return Reply(status, {"error": "not found"}, headers=headers)
         return Reply(status, {"error": _status_phrase(status)}, headers=headers)
 
+    def _hold(self, fault):
+        """Hold a request until ``fault.until`` requests of the fault are held together (or HOLD_TIMEOUT), so that
+        requests from concurrent clients meet, whatever the order and the pace at which they arrive."""
+        with self._held:
+            fault.held += 1
+            self._held.notify_all()
+            deadline = time.time() + HOLD_TIMEOUT
+            while fault.held < fault.until and not self._stop_event.is_set():
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                self._held.wait(min(left, 0.5))
+
     def _rate_limited_reply(self, headers):
         if self.settings["rate_limit_body"] == "text":
             return Reply(429, "Retry later", content_type="text/plain; charset=utf-8", headers=headers)
@@ -1685,8 +1718,10 @@ class Emulator(object):
             fault = self._pick_fault(service, method, path, route_name, params)
         if fault is not None and fault.delay:
             self._stop_event.wait(fault.delay)
+        if fault is not None and fault.action == "hold":
+            self._hold(fault)
         op_reply = None
-        if fault is not None and fault.when == "before" and fault.action != "delay":
+        if fault is not None and fault.when == "before" and fault.action not in ("delay", "hold"):
             reply = self._fault_reply(fault)
         else:
             try:
@@ -1695,9 +1730,11 @@ class Emulator(object):
                 traceback.print_exc()
                 op_reply = _error(500, "internal emulator error: %s" % exc)
             reply = op_reply
-            if fault is not None and fault.when == "after" and fault.action != "delay":
+            if fault is not None and fault.when == "after" and fault.action not in ("delay", "hold"):
                 with self._lock:
                     reply = self._fault_reply(fault)
+        if fault is not None and fault.trickle:
+            reply.trickle = fault.trickle
         self._record(service, method, raw_path, path, split.query, route_name, params, auth, headers, body,
                      reply, op_reply, fault, client, started)
         return reply

@@ -8,7 +8,7 @@
 import pytest
 import requests
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import Transport
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import FakeClock, FakeScalingo
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import ModuleRunner
 
@@ -37,8 +37,8 @@ def fake(monkeypatch, tmp_path):
 def clock(monkeypatch):
     """Retries sleep on a fake clock: nothing waits, and the waits are recorded in ``clock.sleeps``."""
     fake_clock = FakeClock()
-    monkeypatch.setattr(ScalingoClient, '_sleep', staticmethod(fake_clock.sleep))
-    monkeypatch.setattr(ScalingoClient, '_clock', staticmethod(fake_clock.clock))
+    monkeypatch.setattr(Transport, '_sleep', staticmethod(fake_clock.sleep))
+    monkeypatch.setattr(Transport, '_clock', staticmethod(fake_clock.clock))
     return fake_clock
 
 

@@ -20,12 +20,14 @@ import copy
 import http.client
 import json
 import re
+import time
 
 from urllib.parse import unquote, urlsplit
 
 import requests
 
 from requests.adapters import BaseAdapter
+from urllib3.exceptions import ProtocolError
 from requests.structures import CaseInsensitiveDict
 
 # Long, unique secrets: easy to scan for, and never a substring of anything else.
@@ -36,6 +38,18 @@ DB_TOKEN = 'dbtoken-unit-eyJ2nV5cX8zA1qW4eR7tY0uI3oP6lK9m'
 OTHER_DB_TOKEN = 'dbtoken-unit-eyJ7hG4fD1sA8pO5iU2yT9rE6wQ3zXc'
 PASSWORD = 'pw-unit-Nq4Ve8Rk2Ty6Ui0Op3As7Df1Gh5Jk9Lz'      # 40 characters
 PASSWORD2 = 'pw-unit-Zx1Cv5Bn9Mq3We7Rt2Yu6Io0Pa4Sd8Fg'     # 40 characters
+
+SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
+
+# How the transport fails, as requests raises it: no answer in time, a connection lost once the request was sent, and
+# a connection that could not be made (nothing sent).
+TIMEOUT = requests.exceptions.ReadTimeout('HTTPSConnectionPool: Read timed out. (read timeout=30)')
+DROPPED = requests.exceptions.ConnectionError(ProtocolError(
+    'Connection aborted.', http.client.RemoteDisconnected('Remote end closed connection without response')))
+REFUSED = requests.exceptions.ConnectionError(
+    "HTTPSConnectionPool(host='db-api.osc-fr1.scalingo.com', port=443): Max retries exceeded (Caused by "
+    "NewConnectionError('<urllib3.connection.HTTPSConnection object>: Failed to establish a new connection: "
+    "[Errno 111] Connection refused'))")
 
 APP = 'my-app'
 ADDON_ID = 'ad-0c4f8e2a-5b7d-4e19-a3c6-9d1e2f3a4b5c'
@@ -86,6 +100,44 @@ class AfterApplying:
 
     def __repr__(self):
         return 'AfterApplying(%r)' % (self.failure,)
+
+
+class Late:
+    """A scripted failure after which the fake applies the request late, as a write the server finishes after the
+    client gave up waiting: when the ``after``-th request from then on arrives."""
+
+    def __init__(self, failure, after=1):
+        self.failure = failure
+        self.after = after
+
+    def __repr__(self):
+        return 'Late(%r)' % (self.failure,)
+
+
+class Trickle:
+    """A scripted answer whose body arrives one byte every ``interval`` seconds, in real time."""
+
+    def __init__(self, reply, interval):
+        self.reply = reply
+        self.interval = interval
+
+
+class _TrickledBody:
+    """A raw body for requests that yields one byte at a time, slowly."""
+
+    def __init__(self, content, interval):
+        self._content = content
+        self._interval = interval
+
+    def read(self, amount=None, **kwargs):
+        if not self._content:
+            return b''
+        time.sleep(self._interval)
+        byte, self._content = self._content[:1], self._content[1:]
+        return byte
+
+    def close(self):
+        pass
 
 
 class Call:
@@ -163,6 +215,7 @@ class FakeScalingo(BaseAdapter):
         self.list_includes_password = False  # the list wrongly includes passwords
         self.calls = []
         self._scripts = collections.defaultdict(collections.deque)
+        self._late = []  # [requests still to come, call, route, match] of writes to apply late
         self._generated = 0
 
     # --- configuration ------------------------------------------------------------------
@@ -230,6 +283,11 @@ class FakeScalingo(BaseAdapter):
                     break
         call = Call(request, service, route, timeout, verify)
         self.calls.append(call)
+        for late in list(self._late):
+            late[0] -= 1
+            if late[0] == 0:
+                self._late.remove(late)
+                self._apply(*late[1:])
         if service is None:
             raise requests.exceptions.ConnectionError(
                 "HTTPSConnectionPool(host='%s', port=443): Max retries exceeded "
@@ -238,16 +296,27 @@ class FakeScalingo(BaseAdapter):
         if queue:
             item = queue.popleft()
             if isinstance(item, AfterApplying):
-                getattr(self, '_' + route)(call, **dict((k, unquote(v)) for k, v in match.groupdict().items()))
+                self._apply(call, route, match)
+                item = item.failure
+            elif isinstance(item, Late):
+                self._late.append([item.after, call, route, match])
                 item = item.failure
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, Trickle):
+                response = self._respond(call, request, item.reply)
+                response.raw = _TrickledBody(response._content, item.interval)
+                response._content, response._content_consumed = False, False
+                return response
             return self._respond(call, request, item)
         if route is None:
             return self._respond(call, request, Reply(404, text='<html><body><h1>404 Not Found</h1></body></html>',
                                                       headers={'Content-Type': 'text/html'}))
         params = dict((k, unquote(v)) for k, v in match.groupdict().items())
         return self._respond(call, request, getattr(self, '_' + route)(call, **params))
+
+    def _apply(self, call, route, match):
+        getattr(self, '_' + route)(call, **dict((k, unquote(v)) for k, v in match.groupdict().items()))
 
     def _respond(self, call, request, reply):
         call.status = reply.status
@@ -269,6 +338,7 @@ class FakeScalingo(BaseAdapter):
         headers['Content-Length'] = str(len(content))
         response.headers = headers
         response._content = content
+        response._content_consumed = True
         response.encoding = 'utf-8'
         return response
 
@@ -450,3 +520,14 @@ def leaked(value, secrets):
     """The secrets that appear in ``value``."""
     text = all_text(value)
     return [s for s in secrets if s in text]
+
+
+def assert_no_secret(outcome, fake):
+    """No token and no password anywhere in a module's outcome, except a generated password under ``password``."""
+    result = dict(outcome.result)
+    generated = result.pop('password', None)
+    if generated is not None:
+        assert generated in fake.generated_passwords()
+    secrets = list(SECRETS) + fake.generated_passwords()
+    assert not leaked(result, secrets), leaked(result, secrets)
+    assert not leaked(outcome.warnings, secrets)

@@ -18,11 +18,11 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VER
 from ansible_collections.scalingo.cloud.plugins.module_utils import _api
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import (
     COLLECTION_VERSION,
-    MAX_ATTEMPTS,
     ScalingoClient,
     ScalingoError,
     region_urls,
 )
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -311,7 +311,8 @@ def test_reset_without_a_password_in_the_answer_fails(fake):
     fake.add_user('reporting')
     fake.script('reset', Reply(200, json={'name': 'reporting', 'read_only': False, 'protected': False}))
     error = error_of(client().reset_password, 'reporting')
-    assert 'without the expected "password"' in error.message
+    assert 'answered without the new password' in error.message
+    assert error.outcome == 'applied'
 
 
 @pytest.mark.parametrize('shape, answer', [('bare', 'user'), ('wrapped', 'user'), ('bare', 'empty')])
@@ -344,25 +345,29 @@ def test_user_names_are_quoted_in_urls(fake):
     assert fake.calls[-1].status == 204
 
 
+GOOD_USER = {'name': 'good-user', 'read_only': False, 'protected': False}
+
+
 @pytest.mark.parametrize('route, reply, expected', [
-    ('exchange', Reply(200, json={'jwt': 'x'}), '"token"'),
-    ('exchange', Reply(200), '"token"'),
-    ('addon_token', Reply(200, json={'token': 'x'}), '"addon": {"token"}'),
-    ('list', Reply(200, json=[]), '"database-users" list'),
-    ('list', Reply(200, json={'database-users': [{'nom': 'x'}]}), '"database-users" list'),
-    ('list', Reply(200, json={'database-users': [{'name': 'good-user'}, {'nom': 'x'}]}), '"database-users" list'),
-    ('list', Reply(200, json={'database-users': [{'name': 'good-user'}, 'bad']}), '"database-users" list'),
+    ('exchange', Reply(200, json={'jwt': 'x'}), 'a "token" as a non-empty string'),
+    ('exchange', Reply(200), 'a JSON object'),
+    ('addon_token', Reply(200, json={'token': 'x'}), 'an "addon" object'),
+    ('list', Reply(200, json=[]), 'a JSON object'),
+    ('list', Reply(200, json={'database-users': [{'nom': 'x'}]}), 'users with their "name" as a non-empty string'),
+    ('list', Reply(200, json={'database-users': [GOOD_USER, {'nom': 'x'}]}), 'users with their "name" as a non-empty string'),
+    ('list', Reply(200, json={'database-users': [GOOD_USER, 'bad']}), 'users as objects'),
+    ('list', Reply(200, json={'database-users': [GOOD_USER, GOOD_USER]}), 'each user listed once'),
 ])
 def test_unexpected_success_bodies_fail_cleanly(fake, route, reply, expected):
     fake.script(route, reply)
     error = error_of(client().list_users)
-    assert 'without the expected %s' % expected in error.message
+    assert 'answered with an unexpected shape (expected %s): is this URL a Scalingo service?' % expected in error.message
 
 
 def test_addons_list_without_addons_key(fake):
     fake.script('addons', Reply(200, json={'apps': []}))
     error = error_of(client(addon='postgresql').list_users)
-    assert 'without the expected "addons"' in error.message
+    assert 'unexpected shape (expected an "addons" list)' in error.message
 
 
 # --- retries -----------------------------------------------------------------------------------
@@ -771,18 +776,22 @@ def test_404_on_the_token_exchange_points_at_the_urls(fake):
 
 @pytest.mark.parametrize('reply', [Reply(201, json={'user': {'name': 'reporting'}}), Reply(201), Reply(201, json=['x'])])
 def test_a_create_answer_that_is_not_a_user(fake, reply):
+    # The creation was applied: the error says so (outcome "applied"), for the module to read the users.
     fake.script('create', reply)
     error = error_of(client().create_user, 'reporting', False, PASSWORD)
-    assert 'without the expected user object' in error.message
+    assert 'although it says the request succeeded' in error.message
+    assert error.outcome == 'applied' and error.uncertain is False
     assert_clean(error)
 
 
 def test_an_unknown_host_is_reported_as_such(fake, clock):
-    # The fake knows no such region: its hosts do not resolve.
+    # The fake knows no such region: its hosts do not resolve. Nothing was sent, so it is tried again like a read.
     error = error_of(client(region='nowhere1').list_users)
     assert 'Could not reach api.nowhere1.scalingo.com' in error.message
     assert 'the host name does not resolve' in error.message
-    assert fake.routes() == ['exchange', None]
+    assert 'Gave up after %d attempts' % MAX_ATTEMPTS in error.message
+    assert fake.routes() == ['exchange'] + [None] * MAX_ATTEMPTS
+    assert error.uncertain is False
 
 
 def test_a_certificate_failure_is_reported_as_such(fake, clock):

@@ -8,6 +8,7 @@
 import pytest
 import requests
 
+from ansible_collections.scalingo.cloud.plugins.module_utils import _users
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
@@ -20,12 +21,11 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     AfterApplying,
     Reply,
-    leaked,
+    assert_no_secret,
 )
 
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
-HIDDEN_SET = database_user._PASSWORD_SET
-HIDDEN_CHANGES = database_user._PASSWORD_CHANGES
+HIDDEN_SET = _users.PASSWORD_SET
+HIDDEN_CHANGES = _users.PASSWORD_CHANGES
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
 
 
@@ -33,17 +33,6 @@ def args(**overrides):
     values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting')
     values.update(overrides)
     return values
-
-
-def assert_no_secret(outcome, fake):
-    """No token and no password anywhere, except a generated password under ``password``."""
-    result = dict(outcome.result)
-    generated = result.pop('password', None)
-    if generated is not None:
-        assert generated in fake.generated_passwords()
-    secrets = list(SECRETS) + fake.generated_passwords()
-    assert not leaked(result, secrets), leaked(result, secrets)
-    assert not leaked(outcome.warnings, secrets)
 
 
 def assert_one_line(msg):

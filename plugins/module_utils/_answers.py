@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Strict readers of Scalingo's answers.
+
+Private to the scalingo.cloud collection: it may change without notice.
+
+A server's answer is input: every field the modules decide on is checked for its type here, before any
+decision is taken. Anything else raises ``ShapeError``, which the client turns into a failure naming the URL.
+"""
+
+
+class ShapeError(Exception):
+    """An answer that does not have the shape the modules rely on. ``str()`` says what was expected."""
+
+
+def _text(data, key, where):
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ShapeError('%s "%s" as a non-empty string' % (where, key))
+    return value
+
+
+def _flag(data, key, where):
+    value = data.get(key)
+    if not isinstance(value, bool):
+        raise ShapeError('%s "%s" as true or false' % (where, key))
+    return value
+
+
+def _object(data, where):
+    if not isinstance(data, dict):
+        raise ShapeError(where)
+    return data
+
+
+def exchange_token(data):
+    """The bearer token of ``POST /v1/tokens/exchange``."""
+    return _text(_object(data, 'a JSON object'), 'token', 'a')
+
+
+def addon_ids(data, addon_type):
+    """The ids of the addons of type ``addon_type`` in ``GET /v1/apps/{app}/addons``."""
+    addons = _object(data, 'a JSON object').get('addons')
+    if not isinstance(addons, list):
+        raise ShapeError('an "addons" list')
+    ids = []
+    for addon in addons:
+        addon = _object(addon, 'addons as objects')
+        provider = _object(addon.get('addon_provider'), 'each addon with an "addon_provider" object')
+        if _text(provider, 'id', 'each addon_provider with its') == addon_type:
+            ids.append(_text(addon, 'id', 'each addon with its'))
+    return sorted(ids)
+
+
+def addon_token(data):
+    """The database token of ``POST /v1/apps/{app}/addons/{id}/token``."""
+    addon = _object(_object(data, 'a JSON object').get('addon'), 'an "addon" object')
+    return _text(addon, 'token', 'an addon with its')
+
+
+def _dbms_attributes(value):
+    """What the database engine says of a user: optional, and shown as it is (unknown keys may appear); only
+    ``password_encryption`` is shown in diffs, so only its type matters."""
+    if value is None:
+        return {}
+    attributes = _object(value, 'users with "dbms_attributes" as an object')
+    encryption = attributes.get('password_encryption')
+    if encryption is not None and not isinstance(encryption, str):
+        raise ShapeError('users with "dbms_attributes": {"password_encryption"} as a string')
+    return dict(attributes)
+
+
+def user(data):
+    """A user as the modules show it, never with a password."""
+    data = _object(data, 'users as objects')
+    return dict(
+        name=_text(data, 'name', 'users with their'),
+        read_only=_flag(data, 'read_only', 'users with'),
+        protected=_flag(data, 'protected', 'users with'),
+        dbms_attributes=_dbms_attributes(data.get('dbms_attributes')),
+    )
+
+
+def users(data):
+    """The users of ``GET /api/databases/{id}/users``, each name once."""
+    listed = _object(data, 'a JSON object').get('database-users')
+    if not isinstance(listed, list):
+        raise ShapeError('a "database-users" list')
+    found = [user(item) for item in listed]
+    names = [item['name'] for item in found]
+    if len(set(names)) != len(names):
+        raise ShapeError('each user listed once')
+    return found
+
+
+def user_and_password(data, name):
+    """``(user, password or None)`` of a create, password change or reset answer.
+
+    The provider's page shows a bare user object, Scalingo's clients read ``{"database_user": {...}}``: both are
+    accepted. The answer must be about ``name``.
+    """
+    data = _object(data, 'a user object')
+    if isinstance(data.get('database_user'), dict):
+        data = data['database_user']
+    found = user(data)
+    if found['name'] != name:
+        raise ShapeError('the user "%s"' % name)
+    password = data.get('password')
+    if password is not None and (not isinstance(password, str) or not password):
+        raise ShapeError('"password" as a non-empty string or null')
+    return found, password

@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HTTP transport of the scalingo.cloud modules: time bounds, safe retries, and what a failure means.
+
+Private to the scalingo.cloud collection: it may change without notice.
+
+Time bounds. Each request has ``timeout`` seconds in all, from connecting to the last byte of the answer,
+however slowly a server trickles it. The waits between attempts share one budget per task (``Transport``
+lives as long as the task), so several rate-limited steps cannot each wait the whole budget.
+
+What a failure means, as ``ScalingoError.outcome``:
+
+- ``not_sent``: the connection could not be made; nothing reached the server, so any request is sent again.
+- ``refused``: the server answered with an error status: the request was not applied.
+- ``unknown``: the request was sent, then the connection was lost or a server error came back: the write
+  is over, applied or not. Read the state to know.
+- ``pending``: no answer within ``timeout``: the server may still apply the write at any later time.
+- ``applied``: the server said the write succeeded, but its answer cannot be used.
+"""
+
+import email.utils
+import json
+import threading
+import time
+import traceback
+
+from urllib.parse import urlsplit
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised through missing_required_lib
+    requests = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+MAX_ATTEMPTS = 5
+# Seconds of waiting between attempts, for the whole task.
+WAIT_BUDGET = 60.0
+# No answer of Scalingo's is near this size: a bigger one is not Scalingo's, and is not read into memory.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+_RETRYABLE_STATUSES = (502, 503, 504)
+
+
+class ScalingoError(Exception):
+    """Any failure talking to Scalingo. ``str()`` is a message that says what to do next; no secret in any field
+    (the client redacts before raising)."""
+
+    def __init__(self, message, status=None, api_message=None, errors=None, request_id=None,
+                 method=None, url=None, outcome=None):
+        if outcome == 'unknown':
+            message += (' The request may have been applied all the same: check the state before trying again'
+                        ' (a new run of the task does, as it reads the users first).')
+        elif outcome == 'pending':
+            message += ' Scalingo may still apply it later.'
+        super(ScalingoError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.api_message = api_message
+        self.errors = errors or {}
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.outcome = outcome
+        # Whether this request reached the server before, in this task (retried after a 429, or sent again with a
+        # renewed token): a "name taken" may then be its own earlier attempt.
+        self.resent = False
+
+    @property
+    def uncertain(self):
+        """Whether a write may have been applied although no answer says so."""
+        return self.outcome in ('unknown', 'pending')
+
+    def to_failure(self):
+        """The machine-readable ``failure`` dict modules return."""
+        return dict(status=self.status, message=self.api_message, errors=self.errors, request_id=self.request_id,
+                    method=self.method, url=self.url, uncertain=self.uncertain)
+
+
+class _Authorization(requests.auth.AuthBase if requests else object):
+    """Sets the Authorization header, so that no ~/.netrc entry can replace the token."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, request):
+        request.headers['Authorization'] = self.value
+        return request
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Again(Exception):
+    """Make the attempt again after ``seconds``; ``reached``: the one that failed reached the server."""
+
+    def __init__(self, seconds, reached):
+        super(_Again, self).__init__(seconds)
+        self.seconds = seconds
+        self.reached = reached
+
+
+class Answer:
+    """A complete answer: status, headers and the whole body (bytes)."""
+
+    def __init__(self, status, headers, content):
+        self.status = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self):
+        return self.content.decode('utf-8', 'replace')
+
+
+def parse_retry_after(value):
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    when = email.utils.parsedate_tz(value)
+    if when is None:
+        return None
+    try:
+        return max(0.0, email.utils.mktime_tz(when) - time.time())
+    except (OverflowError, ValueError):
+        return None
+
+
+def failure_kind(exc):
+    """What a transport failure means: ``timeout`` (no answer in time: a write may still land), ``not_sent`` (no
+    byte reached a server, the connection could not be made), ``tls`` (no byte sent either, and waiting will not
+    help), ``dropped`` (the connection was lost once the request was sent) or ``other`` (the HTTP library refused
+    the request)."""
+    if isinstance(exc, _TimedOut):
+        return 'timeout'
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 'tls'
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'not_sent'
+    if isinstance(exc, requests.exceptions.Timeout) or 'Read timed out' in text:
+        return 'timeout'
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        # urllib3 wraps a connection that could not be made in MaxRetryError(reason=NewConnectionError or
+        # NameResolutionError); a connection lost after sending is a ProtocolError instead.
+        if any(marker in text for marker in (
+                'NewConnectionError', 'NameResolutionError', 'Failed to establish a new connection', 'Connection refused',
+                'Name or service not known', 'nodename nor servname', 'Temporary failure in name resolution')):
+            return 'not_sent'
+        return 'dropped'
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return 'dropped'
+    return 'other'
+
+
+def exception_summary(exc):
+    """A short reason for a transport failure, without the URL's query or a traceback."""
+    text = str(exc)
+    if 'Connection refused' in text:
+        return 'connection refused'
+    if 'Name or service not known' in text or 'nodename nor servname' in text or 'NameResolutionError' in text \
+            or 'Temporary failure in name resolution' in text:
+        return 'the host name does not resolve'
+    if 'CERTIFICATE_VERIFY_FAILED' in text or isinstance(exc, requests.exceptions.SSLError):
+        return 'TLS certificate verification failed (validate_certs)'
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'the connection could not be made in time'
+    if 'RemoteDisconnected' in text or 'Connection aborted' in text or 'reset by peer' in text:
+        return 'the connection was closed without an answer'
+    return exc.__class__.__name__
+
+
+class Transport:
+    """One HTTP session for a task; every request bounded in time, retried only when that is safe.
+
+    ``secrets`` redacts what errors show; ``hint(status, step, attempts)`` says what to do about an error status.
+    """
+
+    # Patched by tests so retries do not really wait.
+    _sleep = staticmethod(time.sleep)
+    _clock = staticmethod(time.monotonic)
+
+    def __init__(self, timeout, validate_certs, user_agent, secrets, hint):
+        self.timeout = timeout
+        self.secrets = secrets
+        self.hint = hint
+        self.waited = 0.0
+        self.session = requests.Session()
+        self.session.verify = validate_certs
+        self.session.headers.update({
+            'Accept': 'application/json',
+            'Content-Type': 'application/json',
+            'User-Agent': user_agent,
+        })
+
+    # --- one exchange, bounded in time ------------------------------------------------------
+
+    def _exchange(self, method, url, auth, body):
+        """Send one request and read the whole answer within ``timeout`` seconds in all.
+
+        requests bounds each socket operation, not the whole: a server that trickles its answer would hold the
+        task for ever. The exchange runs in a worker thread that the task stops waiting for at the deadline.
+        """
+        box = {}
+        gave_up = threading.Event()
+
+        def work():
+            try:
+                # requests' own limits only end this thread once the task has stopped waiting for it.
+                response = self.session.request(method, url, json=body, auth=_Authorization(auth),
+                                                timeout=self.timeout, stream=True)
+                chunks, size = [], 0
+                for chunk in response.iter_content(65536):
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise _TooLarge()
+                    if gave_up.is_set():
+                        return
+                    chunks.append(chunk)
+                box['answer'] = Answer(response.status_code, response.headers, b''.join(chunks))
+            except BaseException as exc:  # pylint: disable=broad-except
+                box['error'] = exc
+
+        worker = threading.Thread(target=work, name='scalingo-request')
+        worker.daemon = True
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            gave_up.set()
+            raise _TimedOut()
+        if 'error' in box:
+            raise box['error']
+        return box['answer']
+
+    # --- retries ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _backoff(attempt):
+        return float(min(2 ** (attempt - 1), 16))
+
+    def may_wait(self, seconds):
+        """Whether the task's budget of waiting has ``seconds`` left."""
+        return self.waited + seconds <= WAIT_BUDGET
+
+    def wait(self, seconds):
+        self.waited += seconds
+        self._sleep(seconds)
+
+    def _may_retry(self, attempt, wait):
+        return attempt < MAX_ATTEMPTS and self.may_wait(wait)
+
+    def request(self, method, url, step, auth, body=None, replayable=False):
+        """Send with safe retries; return ``(status, json or None)``.
+
+        ``replayable``: the request may be sent again whatever happened to it (a read, or a token request, which
+        creates nothing a user could see). 429 is retried on any request (it was refused, not applied), and so is a
+        request that never reached the server. Connection losses and 502/503/504 are retried on replayable requests
+        only: a write whose outcome is unknown is left to the caller, which reads the state first.
+        """
+        host = urlsplit(url).hostname
+        reached = 0  # attempts that reached the server before this one
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(method, url, step, auth, body, replayable, attempt, host)
+            except _Again as again:
+                if again.reached:
+                    reached += 1
+                self.wait(again.seconds)
+            except ScalingoError as exc:
+                exc.resent = reached > 0
+                raise
+
+    def _attempt(self, method, url, step, auth, body, replayable, attempt, host):
+        """One attempt: its answer, or ``_Again`` when it is to be made again after a wait."""
+        try:
+            answer = self._exchange(method, url, auth, body)
+        except (_TimedOut, requests.exceptions.RequestException, ValueError) as exc:
+            kind = failure_kind(exc)
+            if kind == 'timeout':
+                raise ScalingoError(
+                    '%s %s timed out after %s seconds: the host %s did not answer in time; '
+                    'raise timeout or check the network.' % (method, url, self.timeout, host),
+                    method=method, url=url, outcome=None if replayable else 'pending')
+            if kind == 'other':
+                # A value the HTTP stack refuses before sending (it may quote it: never show its text).
+                raise ScalingoError('Could not send %s %s: the HTTP library refused it (%s); check the '
+                                    'connection options.' % (method, url, exc.__class__.__name__),
+                                    method=method, url=url, outcome='not_sent')
+            # A connection that could not be made, or one lost before the answer, may heal by waiting; only
+            # what did not reach the server, or what is replayable, is sent again.
+            retry = kind == 'not_sent' or (kind == 'dropped' and replayable)
+            wait = self._backoff(attempt)
+            if retry and self._may_retry(attempt, wait):
+                raise _Again(wait, reached=kind != 'not_sent')
+            raise ScalingoError(
+                'Could not reach %s (%s %s): %s.%s' % (
+                    host, method, url, self.secrets.text(exception_summary(exc)),
+                    ' Gave up after %d attempts.' % attempt if retry else ''),
+                method=method, url=url, outcome='unknown' if kind == 'dropped' and not replayable else 'not_sent')
+        except _TooLarge:
+            raise ScalingoError('%s %s answered with more than %d MiB: is %s the right Scalingo URL?' % (
+                method, url, MAX_ANSWER_BYTES // (1024 * 1024), host),
+                method=method, url=url, outcome=None if replayable else 'unknown')
+
+        status = answer.status
+        if status == 429 or (status in _RETRYABLE_STATUSES and replayable):
+            wait = parse_retry_after(answer.headers.get('Retry-After')) if status == 429 else None
+            if wait is None:
+                wait = self._backoff(attempt)
+            if self._may_retry(attempt, wait):
+                raise _Again(wait, reached=True)
+        if 200 <= status < 300:
+            return status, self._json(answer, method, url, replayable)
+        raise self._error(answer, method, url, step, attempt, replayable)
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def _json(self, answer, method, url, replayable):
+        """The body of a successful answer; None when empty (204)."""
+        if not answer.content.strip():
+            return None
+        try:
+            return json.loads(answer.text)
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
+            content_type = answer.headers.get('Content-Type')
+            raise ScalingoError(
+                '%s %s answered HTTP %s with a body that is not JSON (%s): is %s the right Scalingo URL?' % (
+                    method, url, answer.status,
+                    self.secrets.text(content_type) if isinstance(content_type, str) else 'no content type',
+                    urlsplit(url).hostname),
+                status=answer.status, request_id=self._request_id(answer), method=method, url=url,
+                outcome=None if replayable else 'applied')
+
+    def _request_id(self, answer):
+        value = answer.headers.get('X-Request-Id')
+        return self.secrets.text(value)[:200] if isinstance(value, str) and value else None
+
+    def _field_errors(self, errors):
+        """``{field: [message, ...]}`` from whatever ``errors`` holds, at any depth, as redacted text."""
+        if not isinstance(errors, dict):
+            return {}
+        clean = {}
+        for field, messages in errors.items():
+            if not isinstance(messages, list):
+                messages = [messages]
+            clean[self.secrets.text(field)] = [self.secrets.text(message) for message in messages]
+        return clean
+
+    def _error(self, answer, method, url, step, attempts, replayable):
+        status = answer.status
+        api_message, errors = None, {}
+        try:
+            data = json.loads(answer.text)
+        except (ValueError, RecursionError):
+            data = None
+            text = answer.text.strip()
+            # A short plain-text answer ("Retry later") is a message; an HTML page is not.
+            if text and len(text) <= 200 and '<' not in text:
+                api_message = self.secrets.text(text)
+        if isinstance(data, dict):
+            for key in ('error', 'message'):
+                if isinstance(data.get(key), str):
+                    api_message = self.secrets.text(data[key])
+                    break
+            errors = self._field_errors(data.get('errors'))
+        details = api_message or ''
+        if errors:
+            details = '; '.join('%s %s' % (field, ', '.join(msgs)) for field, msgs in sorted(errors.items()))
+        message = 'Scalingo answered HTTP %s to %s %s%s. %s' % (
+            status, method, url, ' (%s)' % details if details else '', self.hint(status, step, attempts))
+        outcome = None if replayable else ('unknown' if status >= 500 else 'refused')
+        return ScalingoError(message.strip(), status=status, api_message=api_message, errors=errors,
+                             request_id=self._request_id(answer), method=method, url=url, outcome=outcome)

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every playbook the documentation shows runs, at -v, without printing a secret.
+
+The playbooks of README.md and docs/ (```yaml blocks and docs/**/*.yml) and the modules' EXAMPLES, as
+tests/tools/doc_playbooks.py extracts them for ansible-lint, run one after the other with ansible-playbook -v against
+an emulator of their own: it holds the app they name (my-app, with the addon id the guide shows) and a fresh random API
+token. The variables they expect from a vault get fresh unique secrets. Nothing a user copies from the docs may show
+the API token, a fetched token, a given password or a generated one at -v: a loop item, a debug task or a registered
+result printed whole would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from e2e_support import COLLECTION_ROOT, Ansible, new_password, own_emulator
+
+DOC_APP = 'my-app'
+DOC_ADDON_ID = 'ad-3c1c5d8e-8e2a-4a6e-9c55-2f1b8f0d4e11'  # the id the guide and the EXAMPLES show
+# Documented playbooks that do not use the collection's modules, and why they are not run here.
+NOT_RUN = {
+    'awx_credential_type.yml': 'it creates a credential type in an AWX server with awx.awx; tests/awx checks the '
+                               'definition it holds',
+}
+
+
+@pytest.fixture(scope='module')
+def doc_emu(emu):  # pylint: disable=unused-argument
+    """An emulator holding the documentation's app, with a fresh random API token."""
+    with own_emulator([{'name': DOC_APP, 'addons': [{'type': 'postgresql', 'id': DOC_ADDON_ID}, {'type': 'mysql'}]}]) as emulator:
+        yield emulator
+
+
+def doc_playbooks(workdir, home):
+    """The playbooks of the documentation, as ansible-lint sees them: ``[(label, path)]``, copied into ``workdir``.
+
+    Ansible expands ``~`` from the user's entry in the password database, never from $HOME: in the copies, ``~/``
+    is the test's own home, so that the files the playbooks store land there.
+    """
+    listed = subprocess.run([sys.executable, os.path.join(COLLECTION_ROOT, 'tests', 'tools', 'doc_playbooks.py'),
+                             COLLECTION_ROOT, os.path.join(workdir, 'extracted')],
+                            capture_output=True, text=True, check=True).stdout.split()
+    os.makedirs(os.path.join(workdir, 'playbooks'))
+    found = []
+    for path in listed:
+        path = path if os.path.isabs(path) else os.path.join(COLLECTION_ROOT, path)
+        with open(path, encoding='utf-8') as handle:
+            text = handle.read()
+        if 'hosts:' in text:
+            copy = os.path.join(workdir, 'playbooks', os.path.basename(path))
+            with open(copy, 'w', encoding='utf-8') as handle:
+                handle.write(text.replace('~/', home + '/'))
+            found.append((os.path.basename(path), copy))
+    return found
+
+
+def vault_variables(emu):
+    """What the playbooks expect from a vault or from -e: every secret fresh and unique."""
+    return {
+        'vault_scalingo_api_token': emu.api_token('owner'),
+        'vault_metabase_password': new_password(),
+        'vault_reporting_password': new_password(),
+        'metabase_password': new_password(),
+        'readonly_password': new_password(),
+        'readonly_passwords': {'bi-reader': new_password(), 'etl-reader': new_password()},
+    }
+
+
+def secrets_of(variables, log):
+    """The secrets to look for: the vault values, and every token or password the emulator handed out."""
+    found = {}
+
+    def leaves(label, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                leaves('%s.%s' % (label, key), item)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                leaves('%s[%d]' % (label, index), item)
+        elif 'password' in label or 'token' in label:
+            found[label] = value
+
+    leaves('vars', variables)
+    for entry in log:
+        if entry['status'] not in (200, 201) or not (entry['response_body'] or '').startswith('{'):
+            continue
+        body = json.loads(entry['response_body'])
+        for label, value in (('bearer', body.get('token')), ('database token', (body.get('addon') or {}).get('token')),
+                             ('generated password', body.get('password'))):
+            if value:
+                found['%s %d' % (label, entry['seq'])] = value
+    return found
+
+
+def shown_forms(secret):
+    return [secret, json.dumps(secret)[1:-1], base64.b64encode(secret.encode()).decode().rstrip('='),
+            base64.b64encode((':' + secret).encode()).decode().rstrip('=')]
+
+
+def test_every_documented_playbook_runs_at_verbose_without_showing_a_secret(doc_emu, tmp_path):
+    ansible = Ansible(doc_emu, str(tmp_path))
+    home = tmp_path / 'home'
+    home.mkdir()
+    variables = vault_variables(doc_emu)
+    urls = doc_emu.urls
+    extra = dict(variables, scalingo_auth_url=urls['auth'], scalingo_api_url=urls['api'])
+    extra_file = tmp_path / 'vault.json'
+    extra_file.write_text(json.dumps(extra))
+    env = {'HOME': str(home), 'SCALINGO_APP': DOC_APP, 'SCALINGO_ADDON': 'postgresql'}
+    playbooks = doc_playbooks(str(tmp_path), str(home))
+    assert {label for label, dummy in playbooks} >= set(NOT_RUN), 'NOT_RUN names a playbook the docs no longer show'
+    playbooks = [(label, path) for label, path in playbooks if label not in NOT_RUN]
+    assert len(playbooks) >= 8, playbooks
+
+    api_token = doc_emu.api_token('owner')
+    for label, path in playbooks:
+        doc_emu.reset(users=True)
+        argv = [os.path.join(ansible.bin, 'ansible-playbook'), '-i', ansible.inventory, path, '-v',
+                '-e', '@' + str(extra_file)]
+        process = subprocess.run(argv, env=ansible.environment(env), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                                 capture_output=True, text=True, timeout=600, check=False)
+        output = process.stdout + process.stderr
+        assert process.returncode == 0, '%s failed:\n%s' % (label, output)
+        every = dict(secrets_of(variables, doc_emu.requests()), api_token=api_token)
+        leaks = sorted({name for name, secret in every.items() for form in shown_forms(secret) if form in output})
+        assert not leaks, '%s shows %s at -v:\n%s' % (label, leaks, output)
