@@ -65,10 +65,6 @@ class ScalingoClient:
     def session(self):
         return self.transport.session
 
-    @property
-    def timeout(self):
-        return self.transport.timeout
-
     # --- secrets ---------------------------------------------------------------------
 
     def add_secret(self, value):
