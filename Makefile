@@ -297,9 +297,11 @@ pytest: venv collection
 demo: venv collection
 	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/demo/demo.py
 
-# Figures, not a gate: timings are printed, never asserted (BENCH_ARGS='--quick' or '--users 50').
+# Figures, not a gate: timings are printed, never asserted (BENCH_ARGS='--quick' or '--users 50'; the ratios of
+# whole playbook runs: RATIOS_ARGS='--quick' or '--rounds 9').
 bench: venv collection
 	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/bench/bench.py $(BENCH_ARGS)
+	$(RUN_IN_COLLECTION) '$(VENV_BIN)/python' tests/bench/ratios.py $(RATIOS_ARGS)
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance

@@ -21,7 +21,8 @@ options:
       - A database token of the addon, used as is instead of O(api_token).
       - It saves two requests per task, but it is valid for one hour only and for one addon only; with it,
         O(addon) must be the addon id and O(app) is not needed.
-      - Takes precedence over O(api_token) when both are set.
+      - Takes precedence over O(api_token) when both are set. With O(api_token) and O(app) as well, a database token
+        that Scalingo refuses (it expired) is replaced by a new one, fetched with the API token, once per task.
       - If not set, the value of the E(SCALINGO_DATABASE_TOKEN) environment variable is used, then E(DB_BEARER_TOKEN).
     type: str
   app:
@@ -68,9 +69,19 @@ options:
     description:
       - Seconds each request may take in all, from connecting to the last byte of its answer, however slowly the
         answer comes.
-      - Retries are bounded too (5 attempts per request, 60 seconds of waiting in all per task), so a task always ends.
+      - Retries are bounded too (see O(max_wait)), so a task always ends.
     type: float
     default: 30
+  max_wait:
+    description:
+      - Seconds a task may spend waiting in all between attempts, whatever the number of its requests; between 0
+        and 3600.
+      - It covers rate limits (HTTP 429, waited out as C(Retry-After) says, or 1, 2, 4 ... 32 seconds apart without
+        it), retries of reads after a server error, and a deletion that may still land.
+      - The default covers Scalingo's rate limit of 60 requests a minute on its main API twice over, so that a loop
+        of many tasks goes on, slower, instead of failing. V(0) never waits.
+    type: float
+    default: 120
   validate_certs:
     description:
       - Whether to verify the TLS certificates of Scalingo's services.
@@ -80,8 +91,8 @@ options:
 requirements:
   - requests
 notes:
-  - Rate limits (HTTP 429) are retried on every request, honouring C(Retry-After), and so is a request whose connection
-    could not be made. Lost connections and HTTP 502, 503 and 504 are retried on reads and token requests. A write whose
+  - Rate limits (HTTP 429) are waited out on every request, within O(max_wait), honouring C(Retry-After), and a request
+    whose connection could not be made is sent again. Lost connections and HTTP 502, 503 and 504 are retried on reads and token requests. A write whose
     answer was lost is never sent again blindly, as the users are read again first. A write that may still be applied
     after the task gave up waiting is reported as such, with a warning.
   - Tokens and passwords never appear in messages, diffs, warnings or returned values, in any form a server may echo

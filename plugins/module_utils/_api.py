@@ -17,7 +17,7 @@ from urllib.parse import quote
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import DEFAULT_MAX_WAIT, ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
 from ansible_collections.scalingo.cloud.plugins.module_utils._validation import is_addon_id, service_root
 
@@ -54,8 +54,10 @@ class ScalingoClient:
         self.secrets = Secrets()
         for secret in (self.api_token, self.database_token_param):
             self.add_secret(secret)
+        max_wait = params.get('max_wait')
         self.transport = Transport(params.get('timeout') or DEFAULT_TIMEOUT, params.get('validate_certs', True),
-                                   USER_AGENT, self.secrets, self._hint)
+                                   USER_AGENT, self.secrets, self._hint,
+                                   DEFAULT_MAX_WAIT if max_wait is None else max_wait)
         self._bearer = None
         self._db_token = self.database_token_param
         self._renewed = set()  # tokens already fetched again after a 401, at most once each
@@ -93,9 +95,10 @@ class ScalingoClient:
         if status == 401:
             if step == 'exchange':
                 return 'Check the API token (api_token or SCALINGO_API_TOKEN): it is wrong, revoked or expired.'
-            if step in ('database', 'user') and self.database_token_param:
+            if step in ('database', 'user') and self.database_token_param and not self._renewable('database'):
                 return ('Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN): it is wrong, '
-                        'expired (they last one hour) or issued for another addon.')
+                        'expired (they last one hour) or issued for another addon. With api_token and app as well, an '
+                        'expired one is fetched again.')
             return 'The token was refused: check the API token (api_token or SCALINGO_API_TOKEN).'
         if status == 403:
             return ("The token's owner may not manage database users of this addon "
@@ -134,9 +137,9 @@ class ScalingoClient:
     def _with_token(self, kind, method, url, step, body=None):
         """Send with the bearer (``kind`` 'bearer') or the database token (``kind`` 'database').
 
-        A token fetched in this run that Scalingo refuses (401: it expired, they last an hour) is fetched
-        again, once, and the request sent again: a refused request was not applied. A database_token given
-        by the user cannot be renewed. The token is fetched outside the try: a 401 while fetching it is not
+        A token that Scalingo refuses (401: it expired, they last an hour) is fetched again, once, and the request
+        sent again: a refused request was not applied. A database_token given by the user is fetched again only
+        through an API token (and the app). The token is fetched outside the try: a 401 while fetching it is not
         this request's.
         """
         fetch = self._bearer_token if kind == 'bearer' else self._database_token
@@ -144,8 +147,7 @@ class ScalingoClient:
         try:
             return self._request(method, url, step, 'Bearer ' + token, body)
         except ScalingoError as exc:
-            renewable = kind == 'bearer' or not self.database_token_param
-            if exc.status != 401 or not renewable or kind in self._renewed:
+            if exc.status != 401 or not self._renewable(kind) or kind in self._renewed:
                 raise
         self._renewed.add(kind)
         if kind == 'bearer':
@@ -158,6 +160,9 @@ class ScalingoClient:
         except ScalingoError as exc:
             exc.resent = True
             raise
+
+    def _renewable(self, kind):
+        return kind == 'bearer' or not self.database_token_param or bool(self.api_token and self.app)
 
     def _app_path(self):
         return self.api_root + '/v1/apps/' + quote(self.app, safe='')

@@ -8,8 +8,8 @@
 Private to the scalingo.cloud collection: it may change without notice.
 
 Time bounds. Each request has ``timeout`` seconds in all, from connecting to the last byte of the answer,
-however slowly a server trickles it. The waits between attempts share one budget per task (``Transport``
-lives as long as the task), so several rate-limited steps cannot each wait the whole budget.
+however slowly a server trickles it. The waits between attempts share one budget per task, ``max_wait``
+(``Transport`` lives as long as the task), so several rate-limited steps cannot each wait the whole budget.
 
 What a failure means, as ``ScalingoError.outcome``:
 
@@ -37,8 +37,12 @@ except ImportError:  # pragma: no cover - exercised through missing_required_lib
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 MAX_ATTEMPTS = 5
-# Seconds of waiting between attempts, for the whole task.
-WAIT_BUDGET = 60.0
+# A rate limit is waited out for as long as the budget of waiting allows: Scalingo counts requests over a minute
+# and says nothing of when the next one is allowed. This only stops a server that asks to retry at once, for ever.
+MAX_RATE_LIMITED_ATTEMPTS = 20
+# Seconds of waiting between attempts, for the whole task (the max_wait option): the default covers Scalingo's
+# one-minute window of rate limiting, twice over.
+DEFAULT_MAX_WAIT = 120.0
 # No answer of Scalingo's is near this size: a bigger one is not Scalingo's, and is not read into memory.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _RETRYABLE_STATUSES = (502, 503, 504)
@@ -190,8 +194,9 @@ class Transport:
     _sleep = staticmethod(time.sleep)
     _clock = staticmethod(time.monotonic)
 
-    def __init__(self, timeout, validate_certs, user_agent, secrets, hint):
+    def __init__(self, timeout, validate_certs, user_agent, secrets, hint, max_wait=DEFAULT_MAX_WAIT):
         self.timeout = timeout
+        self.max_wait = max_wait
         self.secrets = secrets
         self.hint = hint
         self.waited = 0.0
@@ -245,19 +250,20 @@ class Transport:
     # --- retries ----------------------------------------------------------------------------
 
     @staticmethod
-    def _backoff(attempt):
-        return float(min(2 ** (attempt - 1), 16))
+    def backoff(attempt):
+        """1, 2, 4 ... 32 seconds: seven attempts span Scalingo's one-minute window of rate limiting."""
+        return float(min(2 ** (attempt - 1), 32))
 
     def may_wait(self, seconds):
         """Whether the task's budget of waiting has ``seconds`` left."""
-        return self.waited + seconds <= WAIT_BUDGET
+        return self.waited + seconds <= self.max_wait
 
     def wait(self, seconds):
         self.waited += seconds
         self._sleep(seconds)
 
-    def _may_retry(self, attempt, wait):
-        return attempt < MAX_ATTEMPTS and self.may_wait(wait)
+    def _may_retry(self, attempt, wait, rate_limited=False):
+        return attempt < (MAX_RATE_LIMITED_ATTEMPTS if rate_limited else MAX_ATTEMPTS) and self.may_wait(wait)
 
     def request(self, method, url, step, auth, body=None, replayable=False):
         """Send with safe retries; return ``(status, json or None)``.
@@ -301,7 +307,7 @@ class Transport:
             # A connection that could not be made, or one lost before the answer, may heal by waiting; only
             # what did not reach the server, or what is replayable, is sent again.
             retry = kind == 'not_sent' or (kind == 'dropped' and replayable)
-            wait = self._backoff(attempt)
+            wait = self.backoff(attempt)
             if retry and self._may_retry(attempt, wait):
                 raise _Again(wait, reached=kind != 'not_sent')
             raise ScalingoError(
@@ -318,8 +324,8 @@ class Transport:
         if status == 429 or (status in _RETRYABLE_STATUSES and replayable):
             wait = parse_retry_after(answer.headers.get('Retry-After')) if status == 429 else None
             if wait is None:
-                wait = self._backoff(attempt)
-            if self._may_retry(attempt, wait):
+                wait = self.backoff(attempt)
+            if self._may_retry(attempt, wait, rate_limited=status == 429):
                 raise _Again(wait, reached=True)
         if 200 <= status < 300:
             return status, self._json(answer, method, url, replayable)

@@ -11,7 +11,7 @@ Private to the scalingo.cloud collection: it may change without notice.
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import DEFAULT_REGION, DEFAULT_TIMEOUT, ScalingoClient
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import DEFAULT_MAX_WAIT, REQUESTS_IMPORT_ERROR, ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
 from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_connection_params
 
@@ -29,6 +29,7 @@ def connection_argument_spec():
         api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_API_URL'])),
         db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL', 'DB_API_URL'])),
         timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+        max_wait=dict(type='float', default=DEFAULT_MAX_WAIT),
         validate_certs=dict(type='bool', default=True),
     )
 
@@ -71,9 +72,12 @@ class ScalingoModule:
         self.module.fail_json(msg=message, failure=dict(option=option))
 
     def fail(self, msg, failure):
-        """Fail, saying whether something was changed before; nothing secret in any form gets out."""
+        """Fail with what the result says was done before (``changed``, and what a module reports of its changes);
+        nothing secret in any form gets out."""
         secrets = self.client.secrets
-        self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), changed=self.result['changed'])
+        done = secrets.value(self.result, keep=self.returned_secrets)
+        done.pop('diff', None)
+        self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
     def warn(self, text):
         self.module.warn(self.client.secrets.text(text))

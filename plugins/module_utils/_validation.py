@@ -90,6 +90,9 @@ def check_connection_params(params):
     timeout = params.get('timeout')
     if timeout is not None and not 0 < timeout <= 600:
         return 'timeout', 'timeout must be between 0 and 600 seconds, got %s' % timeout
+    max_wait = params.get('max_wait')
+    if max_wait is not None and not 0 <= max_wait <= 3600:
+        return 'max_wait', 'max_wait must be between 0 and 3600 seconds, got %s' % max_wait
 
     for option in ('api_token', 'database_token'):
         # Never quote the value: it is a secret.

@@ -172,10 +172,13 @@ password_changed:
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._users import ENTRY_SPEC, Refusal, Writer, check_entry, plan
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_SPEC, Refusal, check_entry
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
 
 
 class DatabaseUser(ScalingoModule):
+    """The one-entry case of database_users."""
+
     argument_spec = ENTRY_SPEC
     returned_secrets = ('password',)
 
@@ -183,24 +186,24 @@ class DatabaseUser(ScalingoModule):
         return check_entry(self.params)
 
     def execute(self):
-        needed = plan(self.params, self.client.get_user(self.params['name']))
-        self._report(needed)
-        if self.module.check_mode:
-            return
-        writer = Writer(self.client, self.warn)
-        try:
-            done, user, password = writer.apply(needed)
-        except (ScalingoError, Refusal):
-            self.result['changed'] = writer.changed
-            raise
-        self._report(done)
-        self.result['user'] = user or {}
-        if password:
-            self.result['password'] = password
-
-    def _report(self, needed):
-        self.result.update(changed=needed.changed, password_changed=needed.password_changed, diff=needed.diff(),
-                           user=needed.after or {})
+        name = self.params['name']
+        changes = UserChanges(self.client, self.warn, [self.params])
+        changes.plan()
+        if not self.module.check_mode:
+            try:
+                changes.apply()
+            except (ScalingoError, Refusal):
+                self.result['changed'] = changes.changed
+                raise
+        done = changes.summary()
+        self.result.update(
+            changed=done['changed'],
+            password_changed=name in done['password_changed'],
+            diff=changes.plans[0].diff(),
+            user=([user for user in done['users'] if user['name'] == name] or [{}])[0],
+        )
+        if name in done['passwords']:
+            self.result['password'] = done['passwords'][name]
 
 
 def main():

@@ -72,6 +72,8 @@ def vault_variables(emu):
         'metabase_password': new_password(),
         'readonly_password': new_password(),
         'readonly_passwords': {'bi-reader': new_password(), 'etl-reader': new_password()},
+        'users_of_db': [{'name': 'metabase', 'read_only': True, 'password': new_password()}, {'name': 'reporting'},
+                        {'name': 'old-importer', 'state': 'absent'}],
     }
 
 

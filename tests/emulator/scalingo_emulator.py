@@ -112,8 +112,10 @@ DEFAULT_SETTINGS = {
     "wrong_addon_token_status": 401,
     # status when users routes are called on redis / elasticsearch / opensearch
     "unsupported_type_status": 400,
-    # requests per minute allowed on the regional API (None: no limit)
+    # requests allowed on the regional API per api_rate_window seconds (None: no limit); Scalingo documents 60 a
+    # minute, answered with 429 and "Retry later" (rate_limit_body "text") and no Retry-After
     "api_rate_limit": None,
+    "api_rate_window": 60,
     # Retry-After seconds sent with a rate-limit 429 (None: no header, as documented)
     "rate_limit_retry_after": None,
     # the token exchange refuses a non-empty Basic user name
@@ -344,6 +346,9 @@ def validate_settings(update, base=None):
         elif key == "api_rate_limit":
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
                 raise ValueError("setting api_rate_limit must be null or a positive integer")
+        elif key == "api_rate_window":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError("setting api_rate_window must be a positive number of seconds")
         elif key == "rate_limit_retry_after":
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
                 raise ValueError("setting rate_limit_retry_after must be null or a number of seconds")
@@ -766,6 +771,46 @@ class PgCluster(object):
             self.conn.execute(
                 "CREATE TABLE demo_items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
             self.conn.execute("INSERT INTO demo_items (name) VALUES ('alpha'), ('beta'), ('gamma')")
+            self.conn.execute("RESET ROLE")
+            self.conn.execute(self._group_grants())
+
+    def _groups(self):
+        """The roles that hold the privileges of the read-only users and of the read-write users: a user is a member
+        of one, so that creating a user costs the same however many there are."""
+        return self.database[:50] + "_readers", self.database[:50] + "_writers"
+
+    def _group_grants(self):
+        from psycopg import sql
+        readers, writers = (sql.Identifier(group) for group in self._groups())
+        db, owner = sql.Identifier(self.database), sql.Identifier(self.owner)
+        statements = [
+            sql.SQL("CREATE ROLE {} NOLOGIN").format(readers),
+            sql.SQL("CREATE ROLE {} NOLOGIN").format(writers),
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, readers),
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, writers),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(readers),
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(writers),
+        ]
+        for group, read_only in ((readers, True), (writers, False)):
+            tables, sequences = self._privileges(read_only)
+            statements += [
+                sql.SQL("GRANT " + tables + " ON ALL TABLES IN SCHEMA public TO {}").format(group),
+                sql.SQL("GRANT " + sequences + " ON ALL SEQUENCES IN SCHEMA public TO {}").format(group),
+            ]
+        return sql.SQL("; ").join(statements + self._default_privileges(owner))
+
+    def _default_privileges(self, creator):
+        """Tables and sequences that ``creator`` makes later: readable by the readers, writable by the writers and
+        the owner."""
+        from psycopg import sql
+        readers, writers = (sql.Identifier(group) for group in self._groups())
+        statements = []
+        for grantee, read_only in ((readers, True), (writers, False), (sql.Identifier(self.owner), False)):
+            tables, sequences = self._privileges(read_only)
+            for kind, privileges in (("TABLES", tables), ("SEQUENCES", sequences)):
+                statements.append(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + privileges
+                                          + " ON " + kind + " TO {}").format(creator, grantee))
+        return statements
 
     def stop(self):
         with self.lock:
@@ -833,44 +878,23 @@ class PgCluster(object):
             return "SELECT", "SELECT"
         return "SELECT, INSERT, UPDATE, DELETE", "USAGE, SELECT, UPDATE"
 
-    def create_user(self, name, password, read_only, others, password_encryption="scram-sha-256"):
-        """Create a LOGIN role with read-only or read-write access to the addon's database.
-
-        ``others`` are the existing non-protected users as (name, read_only) pairs: default
-        privileges are set so that tables created later by any writer stay reachable."""
+    def create_user(self, name, password, read_only, password_encryption="scram-sha-256"):
+        """Create a LOGIN role with read-only or read-write access to the addon's database, as a member of the group
+        of its mode; the tables a read-write user creates later are reachable by the owner and the other users."""
         from psycopg import sql
         ident = sql.Identifier(name)
-        db = sql.Identifier(self.database)
-        tables, sequences = self._privileges(read_only)
-        writers = [self.owner] + [n for (n, ro) in others if not ro]
+        group = sql.Identifier(self._groups()[0 if read_only else 1])
+        statements = [
+            sql.SQL("SET LOCAL password_encryption = {}").format(sql.Literal(password_encryption)),
+            sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {} IN ROLE {}").format(
+                ident, sql.Literal(password), group),
+        ]
+        if not read_only:
+            statements += self._default_privileges(ident)
         with self.lock:
             conn = self._conn()
             with conn.transaction():
-                conn.execute(sql.SQL("SET LOCAL password_encryption = {}").format(sql.Literal(password_encryption)))
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {}").format(
-                    ident, sql.Literal(password)))
-                if read_only:
-                    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, ident))
-                    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
-                else:
-                    conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, ident))
-                    conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident))
-                conn.execute(sql.SQL("GRANT " + tables + " ON ALL TABLES IN SCHEMA public TO {}").format(ident))
-                conn.execute(sql.SQL("GRANT " + sequences + " ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident))
-                # future tables created by the owner or by any writer
-                for writer in writers:
-                    conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + tables + " ON TABLES TO {}").format(
-                        sql.Identifier(writer), ident))
-                    conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + sequences
-                                         + " ON SEQUENCES TO {}").format(sql.Identifier(writer), ident))
-                if not read_only:
-                    # tables this writer will create: reachable by the owner and by the other users
-                    for other, other_ro in [(self.owner, False)] + list(others):
-                        o_tables, o_sequences = self._privileges(other_ro)
-                        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + o_tables
-                                             + " ON TABLES TO {}").format(ident, sql.Identifier(other)))
-                        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + o_sequences
-                                             + " ON SEQUENCES TO {}").format(ident, sql.Identifier(other)))
+                conn.execute(sql.SQL("; ").join(statements))
 
     def set_password(self, name, password):
         from psycopg import sql
@@ -1044,6 +1068,10 @@ class PgBackend(object):
                 "jit = off\n"
                 "log_min_messages = warning\n"
                 "log_statement = 'none'\n")
+            if self.major >= 16:
+                # SCRAM with its default 4096 iterations costs some 14 ms a password here, more than all the rest of
+                # a creation: the emulator is no place to defend passwords, and its tests create hundreds of them.
+                handle.write("scram_iterations = 64\n")
         self.chown(hba)
 
     def start(self, addons, timeout=30.0):
@@ -1349,8 +1377,7 @@ class Emulator(object):
                             password=spec.get("password") or generate_password(), seeded=True,
                             password_encryption=spec.get("password_encryption", "SCRAM-SHA-256"))
                 if addon.pg is not None:
-                    others = [(u.name, u.read_only) for u in addon.users.values() if not u.protected]
-                    addon.pg.create_user(user.name, user.password, user.read_only, others,
+                    addon.pg.create_user(user.name, user.password, user.read_only,
                                          password_encryption="md5" if user.password_encryption == "MD5" else "scram-sha-256")
                 addon.users[user.name] = user
 
@@ -1399,9 +1426,10 @@ class Emulator(object):
         answer = _http_json("POST", "%s/v1/apps/%s/addons/%s/token" % (self.urls["api"], app, addon_id), "Bearer " + bearer)
         return bearer, answer["addon"]["token"]
 
-    def create_user_over_http(self, app, addon_id, name, password, read_only=False):
-        """Create a user through the emulated database API, as someone would outside Ansible."""
-        database_token = self.fetch_tokens(app, addon_id)[1]
+    def create_user_over_http(self, app, addon_id, name, password, read_only=False, database_token=None):
+        """Create a user through the emulated database API, as someone would outside Ansible (with a database token
+        of the addon, fetched when not given)."""
+        database_token = database_token or self.fetch_tokens(app, addon_id)[1]
         body = {"database_user": {"name": name, "read_only": read_only, "password": password,
                                   "password_confirmation": password}}
         return _http_json("POST", "%s/api/databases/%s/users" % (self.urls["db"], addon_id),
@@ -1794,7 +1822,7 @@ class Emulator(object):
         if not limit:
             return None
         now = _now()
-        while self._rate_window and self._rate_window[0] <= now - 60.0:
+        while self._rate_window and self._rate_window[0] <= now - self.settings["api_rate_window"]:
             self._rate_window.popleft()
         if len(self._rate_window) >= limit:
             headers = []
@@ -2045,8 +2073,7 @@ class Emulator(object):
         if errors:
             return _unprocessable(errors)
         if addon.pg is not None:
-            others = [(u.name, u.read_only) for u in addon.users.values() if not u.protected]
-            addon.pg.create_user(name, password, read_only, others)
+            addon.pg.create_user(name, password, read_only)
         user = User(name, read_only=read_only, password=password)
         addon.users[name] = user
         show = generated or self.settings["create_returns_password"] == "always"

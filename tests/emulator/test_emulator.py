@@ -452,6 +452,18 @@ def test_natural_rate_limit_on_regional_api(emu, owner):
     assert owner.exchange().status == 200  # the auth service is not limited
 
 
+def test_scalingo_documented_rate_limit_frees_as_the_window_slides(emu, owner):
+    owner.bearer  # pylint: disable=pointless-statement
+    emu.set_settings(api_rate_limit=2, rate_limit_body="text")  # a minute, as Scalingo documents
+    statuses = [owner.api("GET", "/v1/apps/%s/addons" % DEMO).status for dummy in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = owner.api("GET", "/v1/apps/%s/addons" % DEMO)
+    assert refused.status == 429 and refused.body == b"Retry later" and "retry-after" not in refused.headers
+    emu.set_settings(api_rate_window=0.5)
+    time.sleep(0.6)  # the window has slid past both requests: allowed again (a lower bound, whatever the load)
+    assert owner.api("GET", "/v1/apps/%s/addons" % DEMO).status == 200
+
+
 # ---------------------------------------------------------------------------
 # PostgreSQL: real roles
 

@@ -22,7 +22,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._api import (
     ScalingoError,
     region_urls,
 )
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS, MAX_RATE_LIMITED_ATTEMPTS
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -409,26 +409,49 @@ def test_429_without_retry_after_uses_exponential_backoff(fake, clock, reply):
     assert fake.count('list') == 4
 
 
-def test_429_forever_gives_up_after_bounded_attempts(fake, clock):
-    fake.script('create', *[Reply(429, text='Retry later')] * 20)
+def test_429_forever_is_waited_out_over_the_whole_window_then_gives_up(fake, clock):
+    # Scalingo's documented limit: 429, "Retry later", no Retry-After, for as long as the minute is not over.
+    fake.script('create', *[Reply(429, text='Retry later')] * 30)
     error = error_of(client().create_user, 'reporting', False, PASSWORD)
-    assert fake.count('create') == MAX_ATTEMPTS
-    assert len(clock.sleeps) == MAX_ATTEMPTS - 1
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 32.0]  # one more 32 would pass the 120 s of max_wait
+    assert sum(clock.sleeps[:-1]) >= 60, 'gave up before the one-minute window was over'
+    assert fake.count('create') == len(clock.sleeps) + 1
     assert error.status == 429
     assert 'try again later' in error.message
-    assert 'after %d attempts' % MAX_ATTEMPTS in error.message
+    assert 'after %d attempts' % fake.count('create') in error.message
     assert 'Retry later' in error.message
     assert error.uncertain is False
     assert 'reporting' not in fake.users()
     assert_clean(error)
 
 
+def test_a_rate_limit_that_ends_within_the_window_is_waited_out(fake, clock):
+    fake.script('list', *[Reply(429, text='Retry later')] * 6)
+    assert client().list_users()
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0] and fake.count('list') == 7
+
+
+def test_a_server_that_asks_to_retry_at_once_for_ever_is_given_up(fake, clock):
+    fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '0'})] * 30)
+    error = error_of(client().list_users)
+    assert fake.count('list') == MAX_RATE_LIMITED_ATTEMPTS and error.status == 429
+
+
 def test_retries_are_bounded_in_total_waiting_time(fake, clock):
     fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '25'})] * 20)
     error = error_of(client().list_users)
-    assert clock.sleeps == [25.0, 25.0]
-    assert fake.count('list') == 3
+    assert clock.sleeps == [25.0] * 4
+    assert fake.count('list') == 5
     assert error.status == 429
+
+
+def test_max_wait_sets_the_budget(fake, clock):
+    fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '25'})] * 20)
+    error = error_of(client(max_wait=50).list_users)
+    assert clock.sleeps == [25.0, 25.0] and error.status == 429
+    fake.calls, clock.sleeps[:] = [], []
+    error = error_of(client(max_wait=0).list_users)
+    assert clock.sleeps == [] and fake.count('list') == 1
 
 
 def test_a_retry_after_beyond_the_budget_is_not_waited(fake, clock):
@@ -589,6 +612,28 @@ def test_a_token_is_renewed_only_once_per_run(fake):
     error = error_of(client().list_users)
     assert error.status == 401
     assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
+
+
+def test_an_expired_database_token_is_replaced_through_the_api_token_once(fake):
+    fake.script('list', Reply(401, json={'error': 'token expired'}))
+    users = client(database_token=OTHER_DB_TOKEN).list_users()
+    assert [u['name'] for u in users] == [PROTECTED_USER]
+    assert fake.routes() == ['list', 'exchange', 'addon_token', 'list']
+    assert fake.calls[0].headers['Authorization'] == 'Bearer ' + OTHER_DB_TOKEN
+    assert fake.calls[-1].headers['Authorization'] == 'Bearer ' + DB_TOKEN
+
+
+def test_a_database_token_is_replaced_only_once_per_task(fake):
+    fake.script('list', *[Reply(401, json={'error': 'token expired'})] * 3)
+    error = error_of(client(database_token=OTHER_DB_TOKEN).list_users)
+    assert fake.routes() == ['list', 'exchange', 'addon_token', 'list'] and error.status == 401
+
+
+def test_without_the_app_a_database_token_cannot_be_replaced_and_the_message_says_so(fake):
+    fake.script('list', Reply(401, json={'error': 'token expired'}))
+    error = error_of(client(database_token=OTHER_DB_TOKEN, app=None).list_users)
+    assert fake.routes() == ['list']
+    assert 'Check the database token' in error.message and 'With api_token and app as well' in error.message
 
 
 def test_a_given_database_token_is_not_renewed(fake):

@@ -164,6 +164,11 @@ INVALID = [
     (BOTH, dict(timeout=600.5), 'timeout'),
     (BOTH, dict(timeout=float('nan')), 'timeout'),
     (BOTH, dict(timeout=float('inf')), 'timeout'),
+    # max_wait
+    (BOTH, dict(max_wait=-1), 'max_wait'),
+    (BOTH, dict(max_wait=3600.5), 'max_wait'),
+    (BOTH, dict(max_wait=float('nan')), 'max_wait'),
+    (BOTH, dict(max_wait=float('inf')), 'max_wait'),
     # addon ids and types
     (BOTH, dict(addon=None), 'addon'),
     (BOTH, dict(addon=''), 'addon'),
@@ -213,6 +218,7 @@ REFUSED_BY_ANSIBLE = [
     (USER_ONLY, dict(password=['a', 'list']), 'password'),
     (BOTH, dict(validate_certs='perhaps'), 'validate_certs'),
     (BOTH, dict(timeout='soon'), 'timeout'),
+    (BOTH, dict(max_wait='a minute'), 'max_wait'),
     (BOTH, dict(timeout=[1]), 'timeout'),
     (BOTH, dict(unknown_option=True), 'unknown_option'),
     (BOTH, dict(name={'a': 'dict'}), 'name'),

@@ -8,7 +8,7 @@
 import pytest
 import requests
 
-from ansible_collections.scalingo.cloud.plugins.module_utils import _users
+from ansible_collections.scalingo.cloud.plugins.module_utils import _plan
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
@@ -24,8 +24,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     assert_no_secret,
 )
 
-HIDDEN_SET = _users.PASSWORD_SET
-HIDDEN_CHANGES = _users.PASSWORD_CHANGES
+HIDDEN_SET = _plan.PASSWORD_SET
+HIDDEN_CHANGES = _plan.PASSWORD_CHANGES
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
 
 
@@ -471,11 +471,11 @@ def test_a_delete_with_a_lost_answer_is_checked_then_sent_again_only_if_needed(f
 
 
 def test_rate_limit_forever_fails_with_try_later(fake, runner, clock):
-    fake.script('list', *[Reply(429, text='Retry later')] * 10)
-    failed = runner.fail(database_user, args())
+    fake.script('list', *[Reply(429, text='Retry later')] * 30)
+    failed = runner.fail(database_user, args(max_wait=30))
     assert 'try again later' in failed.msg
     assert failed['failure']['status'] == 429
-    assert fake.count('list') == 5
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0] and fake.count('list') == 5  # 16 more would pass max_wait
     assert fake.writes == []
 
 

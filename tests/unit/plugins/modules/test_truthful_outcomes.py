@@ -84,7 +84,7 @@ def test_a_deletion_that_never_lands_fails_saying_it_still_may(fake, runner, clo
     assert failed['failure']['uncertain'] is True and failed['changed'] is False
     assert 'Scalingo may still apply it later' in failed.msg
     assert any('may still delete it later' in w for w in failed.warnings)
-    assert fake.count('delete') == 1 and sum(clock.sleeps) <= _http.WAIT_BUDGET
+    assert fake.count('delete') == 1 and sum(clock.sleeps) <= _http.DEFAULT_MAX_WAIT
     assert 'reporting' in fake.users()
 
 
@@ -247,12 +247,12 @@ def test_a_write_that_never_left_is_never_called_uncertain(fake, runner):
 # --- 8. one budget of waiting per task, and a deadline on each whole answer -----------------------------------------
 
 def test_the_waiting_budget_is_shared_by_every_step_of_a_task(fake, runner, clock):
-    slow_down = Reply(429, text='Retry later', headers={'Retry-After': '25'})
+    slow_down = Reply(429, text='Retry later', headers={'Retry-After': '50'})
     fake.script('exchange', slow_down)
     fake.script('addon_token', slow_down)
     fake.script('list', slow_down)
     failed = runner.fail(database_user, args(password=PASSWORD))
-    assert clock.sleeps == [25.0, 25.0], 'each step waited as if it were alone'
+    assert clock.sleeps == [50.0, 50.0], 'each step waited as if it were alone'
     assert failed['failure']['status'] == 429 and fake.writes == []
 
 

@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: database_users
+short_description: Make the users of a Scalingo database match a declared list
+version_added: 1.0.0
+description:
+  - Creates, removes, recreates and resets the passwords of many users of a Scalingo PostgreSQL, MySQL, MongoDB or
+    InfluxDB addon in one task, each entry meaning what the same options mean to M(scalingo.cloud.database_user).
+  - With O(exclusive=true), also removes every user that is not listed, except the protected user.
+  - Plans, then writes. The task lists the users once and decides every entry, with every check
+    M(scalingo.cloud.database_user) makes, before its first write. When any entry cannot be done, it fails naming
+    that entry and changes nothing. Then each change costs one request.
+  - Idempotent; runs the same in check mode; its diff never shows a password.
+author:
+  - scalingo.cloud contributors (@scalingo-community)
+options:
+  users:
+    description:
+      - The users to manage, each with the options of M(scalingo.cloud.database_user), and the same meaning.
+      - A user may be listed once only.
+      - With O(exclusive=true), an empty list removes every user but the protected one.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the database user.
+          - 6 to 32 characters among letters, digits, V(_) and V(-). Scalingo may narrow the rule further.
+        type: str
+        required: true
+        aliases: [user, username]
+      state:
+        description:
+          - V(present) creates the user when it does not exist, V(absent) removes it.
+          - V(reset_password) has Scalingo generate a new password, returned in RV(passwords); it always changes
+            the user, and fails when the user does not exist.
+        type: str
+        choices: [present, absent, reset_password]
+        default: present
+      read_only:
+        description:
+          - Whether the user may only read. A new user is read-write when this is omitted; an existing user keeps
+            its mode.
+          - Scalingo cannot change the mode of an existing user; when it differs, the task fails before any write,
+            unless O(users[].recreate=true).
+        type: bool
+      recreate:
+        description:
+          - When the mode of an existing user differs from O(users[].read_only), delete the user and create it
+            again with the new mode.
+          - B(This is destructive.) The user gets new credentials, its sessions are cut, and what it owns may be
+            dropped. Requires O(users[].read_only).
+        type: bool
+        default: false
+      password:
+        description:
+          - Password of the user, 24 to 64 characters, without V(') or V(").
+          - Used when the user is created, and on every run with O(users[].update_password=always).
+          - When omitted, Scalingo generates the password of a new user, returned once in RV(passwords).
+        type: str
+      update_password:
+        description:
+          - V(on_create) sets O(users[].password) only when the user is created; V(always) on every run, and the
+            task then always reports a change (Scalingo cannot compare passwords).
+        type: str
+        choices: [on_create, always]
+        default: on_create
+  exclusive:
+    description:
+      - Also remove every user that O(users) does not list. The protected user is never touched.
+      - Look first with C(--check --diff), whose diff names every user that would be removed.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - scalingo.cloud.connection
+  - scalingo.cloud.attributes
+  - scalingo.cloud.attributes.CHECK_AND_DIFF
+notes:
+  - A change that fails stops the task. It then fails saying what was done before and what was not, and RV(created),
+    RV(removed), RV(recreated), RV(password_changed) and RV(passwords) say what was really done.
+  - In check mode, no password is returned, and a user that would be created has empty C(dbms_attributes).
+seealso:
+  - module: scalingo.cloud.database_user
+  - module: scalingo.cloud.database_user_info
+'''
+
+EXAMPLES = r'''
+- name: The users of the database, as declared in the inventory (users_of_db)
+  scalingo.cloud.database_users:
+    app: my-app
+    addon: postgresql
+    users:
+      - name: metabase
+        read_only: true
+        password: "{{ vault_metabase_password }}"
+      - name: reporting
+      - name: old-importer
+        state: absent
+  register: db_users
+  no_log: true  # Scalingo generates the password of reporting: it is in the result, once
+
+- name: Only the declared users, and no other (look first with --check --diff)
+  scalingo.cloud.database_users:
+    app: my-app
+    addon: postgresql
+    exclusive: true
+    users:
+      - name: metabase
+        read_only: true
+        password: "{{ vault_metabase_password }}"
+'''
+
+RETURN = r'''
+users:
+  description:
+    - Every user of the database after the task, as Scalingo describes them; never with a password.
+    - In check mode, the users as they would be.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the user.
+      type: str
+      returned: success
+      sample: metabase
+    read_only:
+      description: Whether the user may only read.
+      type: bool
+      returned: success
+      sample: true
+    protected:
+      description: Whether Scalingo protects the user from removal and password changes.
+      type: bool
+      returned: success
+      sample: false
+    dbms_attributes:
+      description: What the database engine says of the user; only PostgreSQL fills it.
+      type: dict
+      returned: success
+      sample: {"password_encryption": "SCRAM-SHA-256"}
+created:
+  description: The users created (or that would be, in check mode), in the order of O(users).
+  returned: always
+  type: list
+  elements: str
+  sample: [reporting]
+removed:
+  description: The users removed, listed with O(users[].state=absent) or, with O(exclusive), not listed.
+  returned: always
+  type: list
+  elements: str
+  sample: [old-importer]
+recreated:
+  description: The users deleted and created again to change their mode (O(users[].recreate)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+password_changed:
+  description:
+    - The users whose password the task set or replaced, creations and recreations included.
+  returned: always
+  type: list
+  elements: str
+  sample: [reporting]
+passwords:
+  description:
+    - The passwords Scalingo generated, by user name, for the users created or recreated without a password and the
+      passwords reset. Empty in check mode.
+    - Store them at once (for example in a vault), and register the result with C(no_log).
+  returned: always
+  type: dict
+  sample: {"reporting": "K_gaef6ripo7Ao4Uaxai6Kiey"}
+'''
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_SPEC, check_entries
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
+
+_RESULT_KEYS = ('changed', 'users', 'created', 'removed', 'recreated', 'password_changed', 'passwords')
+
+
+class DatabaseUsers(ScalingoModule):
+    argument_spec = dict(
+        users=dict(type='list', elements='dict', required=True, options=ENTRY_SPEC),
+        exclusive=dict(type='bool', default=False),
+    )
+    returned_secrets = ('passwords',)
+
+    def check_params(self):
+        return check_entries(self.params['users'])
+
+    def execute(self):
+        changes = UserChanges(self.client, self.warn, self.params['users'], self.params['exclusive'], where='users')
+        try:
+            changes.plan()
+            if not self.module.check_mode:
+                changes.apply()
+        finally:
+            # What was really done, even when a change failed half way.
+            done = changes.summary()
+            self.result.update((key, done[key]) for key in _RESULT_KEYS)
+        self.result['diff'] = done['diff']
+
+
+def main():
+    DatabaseUsers().run()
+
+
+if __name__ == '__main__':
+    main()
