@@ -135,8 +135,8 @@ class UserChanges:
                                  and n.name not in self.writer.created]
         after = dict((needed.name, self._after(needed)) for needed in self.plans)
         listed = set(user['name'] for user in self.listed)
-        users = [after.get(user['name'], user) for user in self.listed] + [after[n.name] for n in self.plans
-                                                                          if n.name not in listed]
+        users = [after.get(user['name'], user) for user in self.listed]
+        users += [after[n.name] for n in self.plans if n.name not in listed]
         return dict(
             changed=self.changed,
             users=[user for user in users if user is not None],

@@ -128,7 +128,7 @@ def test_without_exclusive_unlisted_users_are_left_alone(populated, runner):
 def test_null_users_is_an_error_before_any_request(fake, runner):
     # A variable that renders as null must never mean "no user": with exclusive, that would remove them all.
     failed = runner.fail(database_users, args(None, exclusive=True))
-    assert "argument 'users' is of type NoneType" in failed.msg and fake.calls == []
+    assert "argument 'users'" in failed.msg and 'NoneType' in failed.msg and fake.calls == []
 
 
 def test_users_is_required(fake, runner):
