@@ -32,9 +32,11 @@ def _name_taken(exc):
 
 
 def reworded(exc, message):
-    """``exc`` with another message, its other fields kept."""
-    return ScalingoError(message, status=exc.status, api_message=exc.api_message, errors=exc.errors,
-                         request_id=exc.request_id, method=exc.method, url=exc.url, outcome=exc.outcome)
+    """``exc`` with another message, its other fields kept (``message`` already holds what its outcome adds)."""
+    again = ScalingoError(message, status=exc.status, api_message=exc.api_message, errors=exc.errors,
+                          request_id=exc.request_id, method=exc.method, url=exc.url)
+    again.outcome, again.resent = exc.outcome, exc.resent
+    return again
 
 
 class _TakenMeanwhile(Exception):
