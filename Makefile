@@ -79,24 +79,26 @@ endef
 # ansible-core $(NEW_CORE) with every tool: build/venv-<python>.
 VENV := $(BUILD)/venv-$(BASE_VERSION)
 VENV_BIN := $(VENV)/bin
-VENV_REQUIREMENTS := $(REQ)/ansible.txt $(REQ)/sanity.txt $(REQ)/units.txt $(REQ)/tools.txt $(REQ)/e2e.txt
+VENV_REQUIREMENTS := $(REQ)/ansible.txt $(REQ)/sanity.txt $(REQ)/units.txt $(REQ)/tools.txt $(REQ)/e2e.txt \
+	$(REQ)/integration.txt
 VENV_CONSTRAINTS := $(REQ)/constraints.txt
 VENV_STAMP := $(call venv_stamp,$(VENV),$(REQ)/pip.txt $(VENV_REQUIREMENTS) $(VENV_CONSTRAINTS),$(BASE_PYTHON))
 
 # ansible-core $(OLD_CORE) with what sanity and units need: build/venv-<python>-core2.18.
 COMPAT_VENV := $(BUILD)/venv-$(COMPAT_VERSION)-core$(OLD_CORE)
 COMPAT_VENV_BIN := $(COMPAT_VENV)/bin
-COMPAT_REQUIREMENTS := $(REQ)/ansible-$(OLD_CORE).txt $(REQ)/sanity.txt $(REQ)/units.txt
+COMPAT_REQUIREMENTS := $(REQ)/ansible-$(OLD_CORE).txt $(REQ)/sanity.txt $(REQ)/units.txt $(REQ)/integration.txt
 COMPAT_CONSTRAINTS := $(REQ)/constraints-core$(OLD_CORE).txt
 COMPAT_VENV_STAMP := $(call venv_stamp,$(COMPAT_VENV),$(REQ)/pip.txt $(COMPAT_REQUIREMENTS) $(COMPAT_CONSTRAINTS),$(COMPAT_PYTHON))
 
 SANITY_PYTHONS ?= auto
 
 # Gates run by `make test` (and so by CI), in this order. Add new gates here.
-TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee e2e
+TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee integration \
+	integration-compat e2e
 # The gates that need ansible-core $(NEW_CORE) (BASE_PYTHON), and those that need $(OLD_CORE) (COMPAT_PYTHON).
-NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e
-OLD_CORE_GATES := units-compat sanity-compat
+NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee integration e2e
+OLD_CORE_GATES := units-compat sanity-compat integration-compat
 
 .PHONY: help venv venv-compat collection check-no-sanity-ignores test pytest demo bench dist install \
 	changelog-release lock clean $(TEST_TARGETS)
@@ -115,7 +117,10 @@ help:
 	@echo '                 from the installed copy against the emulator (twice: the second run changes nothing)'
 	@echo '  galaxy-import  galaxy-importer on the artifact (offline); any warning or error fails'
 	@echo '  ee             ansible-builder introspect on the installed artifact, ansible-builder create into build/ee-context'
-	@echo '  e2e            the emulator tests, then real ansible-playbook (and ansible-runner) runs against it'
+	@echo '  integration    ansible-test integration (tests/integration/targets) against the emulator, ansible-core $(NEW_CORE)'
+	@echo '  integration-compat  the same with ansible-core $(OLD_CORE), but the emulator-only targets'
+	@echo '  e2e            the emulator tests, then ansible-playbook and ansible-runner runs against it that YAML'
+	@echo '                 cannot say well: concurrency, whole-output secret scans, AWX'
 	@echo 'Other targets:'
 	@echo '  test               every gate: $(TEST_TARGETS)'
 	@echo '  pytest             the unit tests with plain pytest (fast iteration; PYTEST_ARGS=...)'
@@ -247,6 +252,13 @@ ee: install
 	'$(VENV_BIN)/python' '$(TOOLS)/ee_check.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' --tarball '$(TARBALL)' \
 		--collections-path '$(INSTALLED)' --work '$(BUILD)/ee' --context '$(BUILD)/ee-context'
 
+# ansible-test integration against the emulator (tests/tools/run_integration.py starts it and writes
+# tests/integration/integration_config.yml); INTEGRATION_ARGS='database_user' runs one target.
+integration: venv collection
+	$(gate_begin)
+	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --collection '$(COLLECTION)' --ansible-bin '$(VENV_BIN)' \
+		--python '$(BASE_VERSION)' --emulator-python '$(VENV_BIN)/python' $(INTEGRATION_ARGS)
+
 # The emulator's own tests, the end-to-end tests, and the AWX-style runs (ansible-runner) when present.
 E2E_TESTS = tests/emulator tests/e2e $(if $(wildcard $(ROOT)/tests/awx),tests/awx)
 
@@ -270,6 +282,13 @@ units-compat: venv-compat collection
 sanity-compat: check-no-sanity-ignores venv-compat collection
 	$(gate_begin)
 	$(call run_sanity,$(COMPAT_VENV_BIN),$(COMPAT_VERSION),$(OLD_CORE))
+
+# The targets on the oldest ansible-core, but those that only test the modules' own code against the emulator's
+# faults (alias scalingo/emulator): that code does not depend on ansible-core. The emulator runs in the main venv.
+integration-compat: venv venv-compat collection
+	$(gate_begin)
+	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --collection '$(COLLECTION)' --ansible-bin '$(COMPAT_VENV_BIN)' \
+		--python '$(COMPAT_VERSION)' --emulator-python '$(VENV_BIN)/python' --exclude scalingo/emulator/ $(INTEGRATION_ARGS)
 
 else
 

@@ -8,7 +8,7 @@
   virtualenv as a subprocess, with the connection settings of the emulator in its environment, and returns a
   ``Run``: exit code, output, every task result in full (recorded by callback_plugins/e2e_recorder.py) and the
   requests the emulator received, task by task.
-  ``at_task`` arms emulator faults (``fault``) or settings (``emulator_settings``) as a given task starts
+  ``at_task`` arms emulator faults (``fault``) as a given task starts
   (callback_plugins/e2e_faults.py), so that one run can hold many fault scenarios; ``write_inventory`` and
   ``playbooks_together`` run many hosts, or several ansible-playbook processes at the same moment.
 - ``Postgres`` logs in to the PostgreSQL server of an addon over TCP, as a given user with a given password.
@@ -23,7 +23,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -39,12 +38,9 @@ COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
 CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
 
 DEMO_APP = 'emu-demo-app'
-TWIN_APP = 'emu-twin-pg'
 USER_MODULE = 'scalingo.cloud.database_user'
 INFO_MODULE = 'scalingo.cloud.database_user_info'
 
-AUTH = ('auth.exchange', 'api.addon_token')
-WRITE_ROUTES = ('users.create', 'users.update', 'users.delete', 'users.reset')
 
 # Variables of the caller's environment that must not reach the modules: the tests give their own.
 _FOREIGN_ENVIRONMENT_PREFIXES = ('SCALINGO_', 'ANSIBLE_', 'DB_')
@@ -96,17 +92,6 @@ def own_emulator(apps):
         emulator.stop()
 
 
-def wait_for_requests(emu, route, count, timeout=30.0):
-    """Wait until the emulator has answered ``count`` requests of ``route`` (it logs a request once answered): a
-    delayed request must not land in the log of a later test."""
-    deadline = time.time() + timeout
-    while len(emu.requests(route=route)) < count:
-        assert time.time() < deadline, 'the emulator answered %d %s requests, expected %d' % (
-            len(emu.requests(route=route)), route, count)
-        time.sleep(0.1)
-    return emu.requests(route=route)
-
-
 def new_password():
     """A long unique password Scalingo accepts: 48 characters among letters, digits, '-' and '_'."""
     return 'E2e_' + secrets.token_urlsafe(33)
@@ -116,11 +101,6 @@ def fault(route='*', **spec):
     """A control call for ``Ansible.playbook(at_task=...)``: add this emulator fault (see tests/emulator/README.md)."""
     spec['route'] = route
     return ['/_emulator/faults', spec]
-
-
-def emulator_settings(**values):
-    """A control call for ``Ansible.playbook(at_task=...)``: change emulator settings."""
-    return ['/_emulator/settings', values]
 
 
 def user_task(name, args, **keywords):

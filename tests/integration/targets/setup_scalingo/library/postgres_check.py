@@ -1,0 +1,80 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Test-only module of the integration targets: what a database user can do in PostgreSQL.
+
+It logs in as ``user`` with ``password`` and, when asked, tries to create a table (``write``: read-write users can,
+read-only users cannot) and to read one (``read``). It never fails for a refused login or statement: it reports
+them, for the target to assert on. Requires psycopg on the host that runs it.
+"""
+
+DOCUMENTATION = r'''
+module: postgres_check
+short_description: What a database user can do in PostgreSQL (integration tests only)
+description: Logs in as a user and reports whether it could log in, write (create a table) and read a table.
+options:
+  host: {type: str, required: true, description: Host of the PostgreSQL server.}
+  port: {type: int, required: true, description: Its port.}
+  dbname: {type: str, required: true, description: The database.}
+  sslmode: {type: str, default: prefer, description: libpq's sslmode.}
+  user: {type: str, required: true, description: The user to log in as.}
+  password: {type: str, required: true, description: Its password.}
+  write: {type: bool, default: false, description: Try to create (and drop) a table.}
+  read: {type: str, description: A table to read a row of.}
+author: [scalingo.cloud contributors (@scalingo-community)]
+'''
+
+import uuid
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    import psycopg
+    from psycopg import sql
+except ImportError:  # pragma: no cover - reported by the module
+    psycopg = sql = None
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        host=dict(type='str', required=True), port=dict(type='int', required=True),
+        dbname=dict(type='str', required=True), sslmode=dict(type='str', default='prefer'),
+        user=dict(type='str', required=True), password=dict(type='str', required=True, no_log=True),
+        write=dict(type='bool', default=False), read=dict(type='str'),
+    ), supports_check_mode=True)
+    if psycopg is None:
+        module.fail_json(msg='postgres_check needs psycopg (pip install "psycopg[binary]")')
+    p = module.params
+    result = dict(changed=False, login=False, write=None, read=None)
+    try:
+        conn = psycopg.connect(host=p['host'], port=p['port'], dbname=p['dbname'], user=p['user'],
+                               password=p['password'], sslmode=p['sslmode'], connect_timeout=10, autocommit=True)
+    except psycopg.OperationalError as exc:
+        # The server's words only: never the connection string.
+        result['login_error'] = str(exc).replace(p['password'], '********').splitlines()[-1].strip()
+        module.exit_json(**result)
+    with conn:
+        result['login'] = conn.execute('SELECT current_user').fetchone()[0] == p['user']
+        if p['write']:
+            table = 'it_check_' + uuid.uuid4().hex[:12]
+            try:
+                conn.execute('CREATE TABLE public.%s (id int)' % table)
+                conn.execute('INSERT INTO public.%s VALUES (1)' % table)
+                conn.execute('DROP TABLE public.%s' % table)
+                result['write'] = True
+            except psycopg.errors.InsufficientPrivilege:
+                result['write'] = False
+        if p['read']:
+            try:
+                conn.execute(sql.SQL('SELECT * FROM {} LIMIT 1').format(sql.Identifier(p['read']))).fetchall()
+                result['read'] = True
+            except psycopg.errors.InsufficientPrivilege:
+                result['read'] = False
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

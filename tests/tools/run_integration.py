@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run ansible-test integration against the local Scalingo emulator.
+
+    run_integration.py --collection DIR --ansible-bin VENV_BIN --python X.Y --emulator-python PYTHON [ANSIBLE-TEST ARGS]
+
+1. starts the emulator (tests/emulator, its command line) with its default seed, and waits for its state file;
+2. writes DIR/tests/integration/integration_config.yml from that state: the connection the targets use, where
+   PostgreSQL listens for their login checks, and the emulator's control API (what targets tagged ``emulator`` need);
+3. runs ``ansible-test integration --local --python X.Y`` from DIR with VENV_BIN first on PATH;
+4. stops the emulator, and exits with ansible-test's status.
+
+ansible-test passes no environment variable to the targets: integration_config.yml is how they learn where to go
+(as community.hashi_vault does). Against a real Scalingo account, write that file by hand instead: see
+tests/integration/README.md.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+APP = 'emu-demo-app'
+TWIN_APP = 'emu-twin-pg'
+
+
+def start_emulator(python, collection, work):
+    state_file = os.path.join(work, 'emulator.json')
+    log = open(os.path.join(work, 'emulator.log'), 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+    emulator_dir = os.path.join(collection, 'tests', 'emulator')
+    env = dict(os.environ, PYTHONPATH=emulator_dir)
+    process = subprocess.Popen([python, '-m', 'scalingo_emulator', '--seed', os.path.join(emulator_dir, 'seed.yml'),
+                                '--state-file', state_file], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not os.path.exists(state_file):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            with open(log.name, encoding='utf-8') as handle:
+                sys.exit('run_integration: the emulator did not start:\n' + handle.read())
+        time.sleep(0.1)
+    with open(state_file, encoding='utf-8') as handle:
+        return process, json.load(handle)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def addon(state, app, addon_type, index=0):
+    for found in state['apps']:
+        if found['name'] == app:
+            return [a for a in found['addons'] if a['type'] == addon_type][index]
+    raise KeyError(app)
+
+
+def integration_config(state):
+    """The variables of the targets, against the emulator."""
+    pg_addon = addon(state, APP, 'postgresql')
+    postgres = state['addons'][pg_addon['id']]['postgres']
+    urls = state['urls']
+    return {
+        'scalingo_api_token': state['env']['SCALINGO_API_TOKEN'],
+        'scalingo_app': APP,
+        'scalingo_addon': pg_addon['id'],
+        'scalingo_region': state['region'],
+        'scalingo_auth_url': urls['auth'],
+        'scalingo_api_url': urls['api'],
+        'scalingo_db_api_url': urls['db'],
+        'scalingo_user_prefix': 'it-',
+        'scalingo_postgres': {'host': postgres['host'], 'port': postgres['port'], 'dbname': postgres['dbname'],
+                              'sslmode': 'disable'},
+        # Only against the emulator: its control API, and the other apps and addons of its seed.
+        'scalingo_emulator_url': urls['control'],
+        'scalingo_emulator': {
+            'twin_app': TWIN_APP,
+            'mysql_addon': addon(state, APP, 'mysql')['id'],
+            'redis_addon': addon(state, APP, 'redis')['id'],
+            'limited_token': [t['token'] for t in state['api_tokens'] if t['name'] == 'limited'][0],
+        },
+    }
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--collection', required=True)
+    parser.add_argument('--ansible-bin', required=True)
+    parser.add_argument('--python', required=True)
+    parser.add_argument('--emulator-python', required=True)
+    args, ansible_test_args = parser.parse_known_args(argv)
+    collection = os.path.abspath(args.collection)
+    config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
+    with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
+        process, state = start_emulator(args.emulator_python, collection, work)
+        try:
+            with open(config, 'w', encoding='utf-8') as handle:
+                # JSON is YAML.
+                json.dump(integration_config(state), handle, indent=2)
+            env = dict(os.environ, PATH=os.path.abspath(args.ansible_bin) + os.pathsep + os.environ.get('PATH', ''))
+            command = [os.path.join(args.ansible_bin, 'ansible-test'), 'integration', '--local', '--python',
+                       args.python, '--color', 'no'] + ansible_test_args
+            print('==> %s' % ' '.join(command), flush=True)
+            status = subprocess.run(command, cwd=collection, env=env, check=False).returncode
+        finally:
+            stop(process)
+            os.remove(config)
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
