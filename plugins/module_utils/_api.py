@@ -17,51 +17,37 @@ from urllib.parse import quote
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import DEFAULT_MAX_WAIT, ScalingoError, Transport
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection, is_addon_id
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import is_addon_id, service_root
 
 COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
-
-DEFAULT_REGION = 'osc-fr1'
-DEFAULT_AUTH_URL = 'https://auth.scalingo.com'
-DEFAULT_TIMEOUT = 30
 
 # Token requests create nothing a user could see: they are sent again like reads.
 _TOKEN_STEPS = ('exchange', 'addon_token')
 
 
-def region_urls(region):
-    """Default API and DB API roots of a region (every region follows one naming rule)."""
-    return 'https://api.%s.scalingo.com' % region, 'https://db-api.%s.scalingo.com' % region
-
-
 class ScalingoClient:
-    """Talks to Scalingo for one module run: one HTTP session, each token fetched once."""
+    """Talks to Scalingo for one module run, with the connection options in ``params``: one HTTP session, each token
+    fetched once."""
 
     def __init__(self, params):
-        region = params.get('region') or DEFAULT_REGION
-        default_api, default_db_api = region_urls(region)
-        self.auth_root = service_root(params.get('auth_url') or DEFAULT_AUTH_URL, '/v1')
-        self.api_root = service_root(params.get('api_url') or default_api, '/v1')
-        self.db_api_root = service_root(params.get('db_api_url') or default_db_api, '/api')
-        # An empty value (AWX injects every variable of a credential) means not set, as in the input checks.
-        self.api_token = params.get('api_token') or None
-        self.database_token_param = params.get('database_token') or None
-        self.app = params.get('app')
-        self.addon = params['addon']
+        connection = Connection(params)
+        self.auth_root, self.api_root, self.db_api_root = connection.auth_root, connection.api_root, connection.db_api_root
+        self.api_token = connection.api_token
+        self.database_token_param = connection.database_token
+        self.app = connection.app
+        self.addon = connection.addon
         self.secrets = Secrets()
         for secret in (self.api_token, self.database_token_param):
             self.add_secret(secret)
-        max_wait = params.get('max_wait')
-        self.transport = Transport(params.get('timeout') or DEFAULT_TIMEOUT, params.get('validate_certs', True),
-                                   USER_AGENT, self.secrets, self._hint,
-                                   DEFAULT_MAX_WAIT if max_wait is None else max_wait)
+        self.transport = Transport(connection.timeout, connection.validate_certs, USER_AGENT, self.secrets, self._hint,
+                                   connection.max_wait)
         self._bearer = None
         self._db_token = self.database_token_param
         self._renewed = set()  # tokens already fetched again after a 401, at most once each
-        self._addon_id = params['addon'] if is_addon_id(params['addon']) else None
+        self._addon_id = self.addon if is_addon_id(self.addon) else None
 
     @property
     def session(self):

@@ -40,9 +40,6 @@ MAX_ATTEMPTS = 5
 # A rate limit is waited out for as long as the budget of waiting allows: Scalingo counts requests over a minute
 # and says nothing of when the next one is allowed. This only stops a server that asks to retry at once, for ever.
 MAX_RATE_LIMITED_ATTEMPTS = 20
-# Seconds of waiting between attempts, for the whole task (the max_wait option): the default covers Scalingo's
-# one-minute window of rate limiting, twice over.
-DEFAULT_MAX_WAIT = 120.0
 # No answer of Scalingo's is near this size: a bigger one is not Scalingo's, and is not read into memory.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _RETRYABLE_STATUSES = (502, 503, 504)
@@ -194,7 +191,7 @@ class Transport:
     _sleep = staticmethod(time.sleep)
     _clock = staticmethod(time.monotonic)
 
-    def __init__(self, timeout, validate_certs, user_agent, secrets, hint, max_wait=DEFAULT_MAX_WAIT):
+    def __init__(self, timeout, validate_certs, user_agent, secrets, hint, max_wait):
         self.timeout = timeout
         self.max_wait = max_wait
         self.secrets = secrets
