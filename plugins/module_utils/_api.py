@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
+from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advice
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
@@ -31,15 +32,13 @@ class ScalingoClient:
     def __init__(self, params):
         connection = Connection(params)
         self.auth_root, self.api_root, self.db_api_root = connection.auth_root, connection.api_root, connection.db_api_root
-        self.app = connection.app
-        self.addon = connection.addon
-        self._fixed_database_token = not renewable(DATABASE, connection)
         self.secrets = Secrets()
         for secret in (connection.api_token, connection.database_token):
             self.add_secret(secret)
-        self.transport = Transport(connection.timeout, connection.validate_certs, USER_AGENT, self.secrets, self._hint,
+        advice = Advice(connection, fixed_database_token=not renewable(DATABASE, connection))
+        self.transport = Transport(connection.timeout, connection.validate_certs, USER_AGENT, self.secrets, advice,
                                    connection.max_wait)
-        self.tokens = Tokens(connection, self.transport, self.secrets)
+        self.tokens = Tokens(connection, self.transport, self.secrets, advice)
 
     @property
     def session(self):
@@ -58,38 +57,6 @@ class ScalingoClient:
 
     def redact(self, text):
         return self.secrets.text(text) if isinstance(text, str) else text
-
-    def _hint(self, status, step, attempts):
-        """What to do about an error status, in the words of the modules' options."""
-        if status == 401:
-            if step == 'exchange':
-                return 'Check the API token (api_token or SCALINGO_API_TOKEN): it is wrong, revoked or expired.'
-            if step in ('database', 'user') and self._fixed_database_token:
-                return ('Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN): it is wrong, '
-                        'expired (they last one hour) or issued for another addon. With api_token and app as well, an '
-                        'expired one is fetched again.')
-            return 'The token was refused: check the API token (api_token or SCALINGO_API_TOKEN).'
-        if status == 403:
-            return ("The token's owner may not manage database users of this addon "
-                    "(limited collaborators cannot): use a token of the app's owner or of a full collaborator.")
-        if status == 404:
-            if step == 'addons':
-                return "App '%s' was not found: check app (its name or id) and that the token's owner can see it." % self.app
-            if step == 'addon_token':
-                return "Addon '%s' was not found in app '%s': check addon and app." % (self.addon, self.app)
-            if step == 'user':
-                return 'The user was not found: it may have just been removed by someone else; run the task again.'
-            if step == 'database':
-                return "Database '%s' was not found at %s: check addon, region and db_api_url." % (self.addon, self.db_api_root)
-            return 'Not found: check region and the service URLs.'
-        if status == 422:
-            return 'Scalingo refused the values sent: see failure.errors.'
-        if status == 429:
-            return ('Scalingo kept rate-limiting the requests after %d attempt%s: run fewer tasks at once '
-                    '(forks, throttle) or reuse a database_token, and try again later.' % (attempts, 's' if attempts > 1 else ''))
-        if status >= 500:
-            return 'Scalingo had a server error: try again later; quote failure.request_id to Scalingo support if it persists.'
-        return ''
 
     # --- database users --------------------------------------------------------------
 

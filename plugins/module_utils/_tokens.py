@@ -35,13 +35,15 @@ class Tokens:
     """The tokens of one run, for ``connection`` (``_connection.Connection``).
 
     ``transport`` sends the requests that fetch them (all of them may be sent again: they create nothing a user
-    could see); ``secrets`` learns each token as it arrives.
+    could see); ``secrets`` learns each token as it arrives; ``advice`` words what to do when the addon cannot be
+    resolved.
     """
 
-    def __init__(self, connection, transport, secrets):
+    def __init__(self, connection, transport, secrets, advice):
         self._connection = connection
         self._transport = transport
         self._secrets = secrets
+        self._advice = advice
         self._tokens = {BEARER: None, DATABASE: connection.database_token}
         self._renewed = set()  # kinds of token already fetched again after a refusal
         self._addon_id = connection.addon if is_addon_id(connection.addon) else None
@@ -94,11 +96,12 @@ class Tokens:
             dummy, data = self._with_bearer('GET', url, 'addons')
             matches = _answers.read('GET', url, _answers.addon_ids, data, addon)
             if not matches:
-                raise ScalingoError("App '%s' has no %s addon: check app and addon." % (app, addon),
+                raise ScalingoError("App '%s' has no %s addon: %s" % (app, addon, self._advice.no_addon()),
                                     method='GET', url=url)
             if len(matches) > 1:
-                raise ScalingoError("App '%s' has %d %s addons (%s): set addon to the id of the one to manage." % (
-                    app, len(matches), addon, ', '.join(self._secrets.text(m) for m in matches)), method='GET', url=url)
+                raise ScalingoError("App '%s' has %d %s addons (%s): %s" % (
+                    app, len(matches), addon, ', '.join(self._secrets.text(m) for m in matches),
+                    self._advice.several_addons()), method='GET', url=url)
             self._addon_id = matches[0]
         return self._addon_id
 

@@ -7,6 +7,7 @@
 
 import pytest
 
+from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advice
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
@@ -33,9 +34,11 @@ def connection(**overrides):
 
 def chain(**overrides):
     """``(tokens, transport, secrets)`` for the options ``overrides`` change."""
+    conn = connection(**overrides)
     secrets = Secrets()
-    transport = Transport(30.0, True, 'unit', secrets, lambda status, step, attempts: '', 120.0)
-    return Tokens(connection(**overrides), transport, secrets), transport, secrets
+    advice = Advice(conn, fixed_database_token=not renewable(DATABASE, conn))
+    transport = Transport(30.0, True, 'unit', secrets, advice, 120.0)
+    return Tokens(conn, transport, secrets, advice), transport, secrets
 
 
 def users_request(transport, method='GET'):
@@ -69,7 +72,7 @@ def test_a_given_database_token_is_used_without_any_request(fake):
     assert fake.calls == []
 
 
-def test_an_unknown_addon_type_fails_naming_it(fake):
+def test_an_unknown_addon_type_fails_with_the_advice(fake):
     error = pytest.raises(ScalingoError, chain(addon='mongodb')[0].token, DATABASE).value
     assert error.message == "App 'my-app' has no mongodb addon: check app and addon."
     assert fake.routes() == ['exchange', 'addons']
