@@ -8,12 +8,23 @@
 Private to the scalingo.cloud collection: it may change without notice.
 
 A server's answer is input: every field the modules decide on is checked for its type here, before any
-decision is taken. Anything else raises ``ShapeError``, which the client turns into a failure naming the URL.
+decision is taken. Anything else raises ``ShapeError``, which ``read()`` turns into a failure naming the URL.
 """
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 
 
 class ShapeError(Exception):
     """An answer that does not have the shape the modules rely on. ``str()`` says what was expected."""
+
+
+def read(method, url, parse, data, *args):
+    """``parse(data, *args)`` of the answer to ``method url``; an answer of another shape fails naming the URL."""
+    try:
+        return parse(data, *args)
+    except ShapeError as exc:
+        raise ScalingoError('%s %s answered with an unexpected shape (expected %s): is this URL a Scalingo '
+                            'service?' % (method, url, exc), method=method, url=url)
 
 
 def _text(data, key, where):

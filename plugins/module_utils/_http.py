@@ -8,8 +8,9 @@
 Private to the scalingo.cloud collection: it may change without notice.
 
 Time bounds. Each request has ``timeout`` seconds in all, from connecting to the last byte of the answer,
-however slowly a server trickles it. The waits between attempts share one budget per task, ``max_wait``
-(``Transport`` lives as long as the task), so several rate-limited steps cannot each wait the whole budget.
+however slowly a server trickles it. The waits between attempts share one budget, ``max_wait``, for as long as
+the ``Transport`` lives (its owner makes one per run), so several rate-limited steps cannot each wait the whole
+budget.
 
 What a failure means, as ``ScalingoError.outcome``:
 
@@ -19,6 +20,8 @@ What a failure means, as ``ScalingoError.outcome``:
   is over, applied or not. Read the state to know.
 - ``pending``: no answer within ``timeout``: the server may still apply the write at any later time.
 - ``applied``: the server said the write succeeded, but its answer cannot be used.
+
+Messages state these facts; what to do about them is the caller's ``advice`` (see ``Transport``).
 """
 
 import email.utils
@@ -40,9 +43,6 @@ MAX_ATTEMPTS = 5
 # A rate limit is waited out for as long as the budget of waiting allows: Scalingo counts requests over a minute
 # and says nothing of when the next one is allowed. This only stops a server that asks to retry at once, for ever.
 MAX_RATE_LIMITED_ATTEMPTS = 20
-# Seconds of waiting between attempts, for the whole task (the max_wait option): the default covers Scalingo's
-# one-minute window of rate limiting, twice over.
-DEFAULT_MAX_WAIT = 120.0
 # No answer of Scalingo's is near this size: a bigger one is not Scalingo's, and is not read into memory.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _RETRYABLE_STATUSES = (502, 503, 504)
@@ -54,11 +54,6 @@ class ScalingoError(Exception):
 
     def __init__(self, message, status=None, api_message=None, errors=None, request_id=None,
                  method=None, url=None, outcome=None):
-        if outcome == 'unknown':
-            message += (' The request may have been applied all the same: check the state before trying again'
-                        ' (a new run of the task does, as it reads the users first).')
-        elif outcome == 'pending':
-            message += ' Scalingo may still apply it later.'
         super(ScalingoError, self).__init__(message)
         self.message = message
         self.status = status
@@ -68,7 +63,7 @@ class ScalingoError(Exception):
         self.method = method
         self.url = url
         self.outcome = outcome
-        # Whether this request reached the server before, in this task (retried after a 429, or sent again with a
+        # Whether this request reached the server before, in this run (retried after a 429, or sent again with a
         # renewed token): a "name taken" may then be its own earlier attempt.
         self.resent = False
 
@@ -168,40 +163,44 @@ def failure_kind(exc):
 
 
 def exception_summary(exc):
-    """A short reason for a transport failure, without the URL's query or a traceback."""
+    """``(cause, reason)``: a short reason for a transport failure, without the URL's query or a traceback, and
+    what it names for the advice: ``refused``, ``unresolved``, ``tls``, ``connect_timeout``, ``closed`` or None."""
     text = str(exc)
     if 'Connection refused' in text:
-        return 'connection refused'
+        return 'refused', 'connection refused'
     if 'Name or service not known' in text or 'nodename nor servname' in text or 'NameResolutionError' in text \
             or 'Temporary failure in name resolution' in text:
-        return 'the host name does not resolve'
+        return 'unresolved', 'the host name does not resolve'
     if 'CERTIFICATE_VERIFY_FAILED' in text or isinstance(exc, requests.exceptions.SSLError):
-        return 'TLS certificate verification failed (validate_certs)'
+        return 'tls', 'TLS certificate verification failed'
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return 'the connection could not be made in time'
+        return 'connect_timeout', 'the connection could not be made in time'
     if 'RemoteDisconnected' in text or 'Connection aborted' in text or 'reset by peer' in text:
-        return 'the connection was closed without an answer'
-    return exc.__class__.__name__
+        return 'closed', 'the connection was closed without an answer'
+    return None, exc.__class__.__name__
 
 
 class Transport:
-    """One HTTP session for a task; every request bounded in time, retried only when that is safe.
+    """One HTTP session for a run; every request bounded in time, retried only when that is safe.
 
-    ``secrets`` redacts what errors show; ``hint(status, step, attempts)`` says what to do about an error status.
+    ``secrets`` redacts what errors show. ``advice`` words what to do next, at the end of a message:
+    ``status(status, step, attempts)`` about an error status, ``timed_out()``, ``not_sendable()`` (the HTTP library
+    refused the request), ``unreachable(cause)`` (a note on ``exception_summary``'s cause, or '') and
+    ``outcome(outcome)`` (what an uncertain outcome asks, or '').
     """
 
     # Patched by tests so retries do not really wait.
     _sleep = staticmethod(time.sleep)
     _clock = staticmethod(time.monotonic)
 
-    def __init__(self, timeout, validate_certs, user_agent, secrets, hint, max_wait=DEFAULT_MAX_WAIT):
+    def __init__(self, timeout, verify, user_agent, secrets, advice, max_wait):
         self.timeout = timeout
         self.max_wait = max_wait
         self.secrets = secrets
-        self.hint = hint
+        self.advice = advice
         self.waited = 0.0
         self.session = requests.Session()
-        self.session.verify = validate_certs
+        self.session.verify = verify
         self.session.headers.update({
             'Accept': 'application/json',
             'Content-Type': 'application/json',
@@ -214,14 +213,14 @@ class Transport:
         """Send one request and read the whole answer within ``timeout`` seconds in all.
 
         requests bounds each socket operation, not the whole: a server that trickles its answer would hold the
-        task for ever. The exchange runs in a worker thread that the task stops waiting for at the deadline.
+        caller for ever. The exchange runs in a worker thread that the caller stops waiting for at the deadline.
         """
         box = {}
         gave_up = threading.Event()
 
         def work():
             try:
-                # requests' own limits only end this thread once the task has stopped waiting for it.
+                # requests' own limits only end this thread once the caller has stopped waiting for it.
                 response = self.session.request(method, url, json=body, auth=_Authorization(auth),
                                                 timeout=self.timeout, stream=True)
                 chunks, size = [], 0
@@ -255,7 +254,7 @@ class Transport:
         return float(min(2 ** (attempt - 1), 32))
 
     def may_wait(self, seconds):
-        """Whether the task's budget of waiting has ``seconds`` left."""
+        """Whether the budget of waiting has ``seconds`` left."""
         return self.waited + seconds <= self.max_wait
 
     def wait(self, seconds):
@@ -288,6 +287,10 @@ class Transport:
                 exc.resent = reached > 0
                 raise
 
+    def _failure(self, message, outcome=None, **facts):
+        """The error to raise, its message ended by what its ``outcome`` asks of the user."""
+        return ScalingoError(message + self.advice.outcome(outcome), outcome=outcome, **facts)
+
     def _attempt(self, method, url, step, auth, body, replayable, attempt, host):
         """One attempt: its answer, or ``_Again`` when it is to be made again after a wait."""
         try:
@@ -295,28 +298,30 @@ class Transport:
         except (_TimedOut, requests.exceptions.RequestException, ValueError) as exc:
             kind = failure_kind(exc)
             if kind == 'timeout':
-                raise ScalingoError(
-                    '%s %s timed out after %s seconds: the host %s did not answer in time; '
-                    'raise timeout or check the network.' % (method, url, self.timeout, host),
+                raise self._failure(
+                    '%s %s timed out after %s seconds: the host %s did not answer in time; %s' % (
+                        method, url, self.timeout, host, self.advice.timed_out()),
                     method=method, url=url, outcome=None if replayable else 'pending')
             if kind == 'other':
                 # A value the HTTP stack refuses before sending (it may quote it: never show its text).
-                raise ScalingoError('Could not send %s %s: the HTTP library refused it (%s); check the '
-                                    'connection options.' % (method, url, exc.__class__.__name__),
-                                    method=method, url=url, outcome='not_sent')
+                raise self._failure('Could not send %s %s: the HTTP library refused it (%s); %s' % (
+                    method, url, exc.__class__.__name__, self.advice.not_sendable()),
+                    method=method, url=url, outcome='not_sent')
             # A connection that could not be made, or one lost before the answer, may heal by waiting; only
             # what did not reach the server, or what is replayable, is sent again.
             retry = kind == 'not_sent' or (kind == 'dropped' and replayable)
             wait = self.backoff(attempt)
             if retry and self._may_retry(attempt, wait):
                 raise _Again(wait, reached=kind != 'not_sent')
-            raise ScalingoError(
+            cause, reason = exception_summary(exc)
+            note = self.advice.unreachable(cause)
+            raise self._failure(
                 'Could not reach %s (%s %s): %s.%s' % (
-                    host, method, url, self.secrets.text(exception_summary(exc)),
+                    host, method, url, self.secrets.text(reason + (' ' + note if note else '')),
                     ' Gave up after %d attempts.' % attempt if retry else ''),
                 method=method, url=url, outcome='unknown' if kind == 'dropped' and not replayable else 'not_sent')
         except _TooLarge:
-            raise ScalingoError('%s %s answered with more than %d MiB: is %s the right Scalingo URL?' % (
+            raise self._failure('%s %s answered with more than %d MiB: is %s the right Scalingo URL?' % (
                 method, url, MAX_ANSWER_BYTES // (1024 * 1024), host),
                 method=method, url=url, outcome=None if replayable else 'unknown')
 
@@ -341,7 +346,7 @@ class Transport:
             return json.loads(answer.text)
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
             content_type = answer.headers.get('Content-Type')
-            raise ScalingoError(
+            raise self._failure(
                 '%s %s answered HTTP %s with a body that is not JSON (%s): is %s the right Scalingo URL?' % (
                     method, url, answer.status,
                     self.secrets.text(content_type) if isinstance(content_type, str) else 'no content type',
@@ -385,7 +390,7 @@ class Transport:
         if errors:
             details = '; '.join('%s %s' % (field, ', '.join(msgs)) for field, msgs in sorted(errors.items()))
         message = 'Scalingo answered HTTP %s to %s %s%s. %s' % (
-            status, method, url, ' (%s)' % details if details else '', self.hint(status, step, attempts))
+            status, method, url, ' (%s)' % details if details else '', self.advice.status(status, step, attempts))
         outcome = None if replayable else ('unknown' if status >= 500 else 'refused')
-        return ScalingoError(message.strip(), status=status, api_message=api_message, errors=errors,
+        return self._failure(message.strip(), status=status, api_message=api_message, errors=errors,
                              request_id=self._request_id(answer), method=method, url=url, outcome=outcome)

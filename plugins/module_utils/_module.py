@@ -3,35 +3,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Base of the scalingo.cloud modules: shared options, input checks, failure reporting.
+"""Base of the scalingo.cloud modules: shared options and their checks (``_connection``), failure reporting.
 
 Private to the scalingo.cloud collection: it may change without notice.
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import DEFAULT_REGION, DEFAULT_TIMEOUT, ScalingoClient
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import DEFAULT_MAX_WAIT, REQUESTS_IMPORT_ERROR, ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import check_connection_params, connection_argument_spec
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_connection_params
-
-
-def connection_argument_spec():
-    """Options every module shares; documented in the scalingo.cloud.connection fragment."""
-    return dict(
-        api_token=dict(type='str', no_log=True, fallback=(env_fallback, ['SCALINGO_API_TOKEN'])),
-        database_token=dict(type='str', no_log=True,
-                            fallback=(env_fallback, ['SCALINGO_DATABASE_TOKEN', 'DB_BEARER_TOKEN'])),
-        app=dict(type='str', fallback=(env_fallback, ['SCALINGO_APP'])),
-        addon=dict(type='str', fallback=(env_fallback, ['SCALINGO_ADDON'])),
-        region=dict(type='str', default=DEFAULT_REGION, fallback=(env_fallback, ['SCALINGO_REGION'])),
-        auth_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_AUTH_URL'])),
-        api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_API_URL'])),
-        db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL', 'DB_API_URL'])),
-        timeout=dict(type='float', default=DEFAULT_TIMEOUT),
-        max_wait=dict(type='float', default=DEFAULT_MAX_WAIT),
-        validate_certs=dict(type='bool', default=True),
-    )
 
 
 class ScalingoModule:

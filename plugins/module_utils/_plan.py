@@ -12,7 +12,7 @@ a password. ``check_entries()`` checks them before any request; ``plan_all()`` d
 listed once, what every entry needs, and refuses before anything is written when any entry cannot be done.
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_name, check_password
+import re
 
 PASSWORD_SET = '(hidden: set)'
 PASSWORD_CHANGES = '(hidden: will change)'
@@ -39,6 +39,24 @@ class Refusal(Exception):
         super(Refusal, self).__init__(message)
         self.message = message
         self.failure = dict(details, option=option)
+
+
+# The union of Scalingo's documented rules; the API applies its own narrower one and says so (422).
+_NAME_RE = re.compile(r'^[A-Za-z0-9_-]{6,32}$')
+
+
+def check_name(name):
+    if not _NAME_RE.fullmatch(name or ''):
+        return 'name', ("name %r must be 6 to 32 characters among letters, digits, '_' and '-'" % name)
+    return None
+
+
+def check_password(password):
+    if not 24 <= len(password) <= 64:
+        return 'password', 'password must be 24 to 64 characters long, got %d' % len(password)
+    if "'" in password or '"' in password:
+        return 'password', 'password must not contain quotes (\' or ")'
+    return None
 
 
 def check_entry(entry):

@@ -82,7 +82,7 @@ users:
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import check_name
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import check_name
 
 
 class DatabaseUserInfo(ScalingoModule):

@@ -11,7 +11,7 @@ runner's events and stdout. These tests do the same with ansible_runner.run():
 - the "Scalingo API" credential type is read from docs/examples/awx_credential_type.yml, checked as AWX checks a
   new credential type, and its injectors are rendered as AWX renders them (only the inputs that are set are
   defined, an undefined name renders as ''), so the tests break when the documented injectors drift from the
-  environment variables the modules read (plugins/module_utils/_module.py);
+  environment variables the modules read (plugins/module_utils/_connection.py);
 - the emulator's URLs are added to that environment (AWX would talk to Scalingo itself);
 - the job must succeed and manage the users (emulator state, PostgreSQL logins), a second job must change
   nothing, and no secret (API token, tokens the services issued, passwords) may appear in the job events, the
@@ -113,8 +113,8 @@ def module_params(env):
 
 
 def check_connection_params(params):
-    from ansible_collections.scalingo.cloud.plugins.module_utils import _validation  # pylint: disable=import-outside-toplevel
-    return _validation.check_connection_params(params)
+    from ansible_collections.scalingo.cloud.plugins.module_utils import _connection  # pylint: disable=import-outside-toplevel
+    return _connection.check_connection_params(params)
 
 
 def test_credential_type_is_one_awx_accepts():

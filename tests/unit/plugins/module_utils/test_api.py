@@ -20,8 +20,8 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._api import (
     COLLECTION_VERSION,
     ScalingoClient,
     ScalingoError,
-    region_urls,
 )
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import region_urls
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS, MAX_RATE_LIMITED_ATTEMPTS
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,

@@ -5,13 +5,12 @@
 
 import pytest
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._validation import (
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import (
     check_connection_params,
-    check_name,
-    check_password,
     is_addon_id,
     service_root,
 )
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import check_name, check_password
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,

@@ -12,7 +12,8 @@
 - Protected users survive every path (delete, password change, reset, recreate), in check mode and not, for every
   combination of the options, including a creation whose answer says the name is taken or is lost.
 
-The properties use an oracle written here, independently of plugins/module_utils/_validation.py.
+The properties use an oracle written here, independently of the checks in plugins/module_utils/_connection.py and
+_plan.py.
 """
 
 import contextlib

@@ -12,7 +12,7 @@ import base64
 
 import pytest
 
-from ansible_collections.scalingo.cloud.plugins.module_utils import _http
+from ansible_collections.scalingo.cloud.plugins.module_utils import _connection
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     API_TOKEN,
@@ -84,7 +84,7 @@ def test_a_deletion_that_never_lands_fails_saying_it_still_may(fake, runner, clo
     assert failed['failure']['uncertain'] is True and failed['changed'] is False
     assert 'Scalingo may still apply it later' in failed.msg
     assert any('may still delete it later' in w for w in failed.warnings)
-    assert fake.count('delete') == 1 and sum(clock.sleeps) <= _http.DEFAULT_MAX_WAIT
+    assert fake.count('delete') == 1 and sum(clock.sleeps) <= _connection.DEFAULT_MAX_WAIT
     assert 'reporting' in fake.users()
 
 

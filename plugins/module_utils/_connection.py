@@ -3,15 +3,26 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Input checks of the scalingo.cloud modules, run before any request.
+"""The connection options every scalingo.cloud module shares: their spec, defaults and checks, and what they name.
 
 Private to the scalingo.cloud collection: it may change without notice.
-Each check returns ``(option, message)`` for the first problem it finds, or None.
+
+They are documented in the scalingo.cloud.connection doc fragment (plugins/doc_fragments/connection.py).
+``check_connection_params()`` runs before any request; ``Connection`` reads the options it accepted.
 """
 
 import re
 
 from urllib.parse import urlsplit, urlunsplit
+
+from ansible.module_utils.basic import env_fallback
+
+DEFAULT_REGION = 'osc-fr1'
+DEFAULT_AUTH_URL = 'https://auth.scalingo.com'
+DEFAULT_TIMEOUT = 30
+# Seconds of waiting between attempts, for the whole task: the default covers Scalingo's one-minute window of rate
+# limiting, twice over.
+DEFAULT_MAX_WAIT = 120.0
 
 # Database types whose users the DB API manages, and the ones it does not.
 USER_ADDON_TYPES = ('postgresql', 'mysql', 'mongodb', 'influxdb')
@@ -25,6 +36,29 @@ _APP_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')
 _HOST_LABEL_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$')
 # Tokens travel in HTTP headers: visible ASCII only, without spaces or line breaks.
 _TOKEN_RE = re.compile(r'^[\x21-\x7e]+$')
+
+
+def connection_argument_spec():
+    """Options every module shares; documented in the scalingo.cloud.connection fragment."""
+    return dict(
+        api_token=dict(type='str', no_log=True, fallback=(env_fallback, ['SCALINGO_API_TOKEN'])),
+        database_token=dict(type='str', no_log=True,
+                            fallback=(env_fallback, ['SCALINGO_DATABASE_TOKEN', 'DB_BEARER_TOKEN'])),
+        app=dict(type='str', fallback=(env_fallback, ['SCALINGO_APP'])),
+        addon=dict(type='str', fallback=(env_fallback, ['SCALINGO_ADDON'])),
+        region=dict(type='str', default=DEFAULT_REGION, fallback=(env_fallback, ['SCALINGO_REGION'])),
+        auth_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_AUTH_URL'])),
+        api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_API_URL'])),
+        db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL', 'DB_API_URL'])),
+        timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+        max_wait=dict(type='float', default=DEFAULT_MAX_WAIT),
+        validate_certs=dict(type='bool', default=True),
+    )
+
+
+def region_urls(region):
+    """Default API and DB API roots of a region (every region follows one naming rule)."""
+    return 'https://api.%s.scalingo.com' % region, 'https://db-api.%s.scalingo.com' % region
 
 
 def is_addon_id(value):
@@ -122,19 +156,21 @@ def check_connection_params(params):
     return None
 
 
-# The union of Scalingo's documented rules; the API applies its own narrower one and says so (422).
-_NAME_RE = re.compile(r'^[A-Za-z0-9_-]{6,32}$')
+class Connection:
+    """The connection options of one run, as the client uses them: defaults applied, service URLs reduced to their
+    roots. Raises ValueError on a service URL ``check_connection_params()`` would refuse."""
 
-
-def check_name(name):
-    if not _NAME_RE.fullmatch(name or ''):
-        return 'name', ("name %r must be 6 to 32 characters among letters, digits, '_' and '-'" % name)
-    return None
-
-
-def check_password(password):
-    if not 24 <= len(password) <= 64:
-        return 'password', 'password must be 24 to 64 characters long, got %d' % len(password)
-    if "'" in password or '"' in password:
-        return 'password', 'password must not contain quotes (\' or ")'
-    return None
+    def __init__(self, params):
+        default_api, default_db_api = region_urls(params.get('region') or DEFAULT_REGION)
+        self.auth_root = service_root(params.get('auth_url') or DEFAULT_AUTH_URL, '/v1')
+        self.api_root = service_root(params.get('api_url') or default_api, '/v1')
+        self.db_api_root = service_root(params.get('db_api_url') or default_db_api, '/api')
+        # An empty value (AWX injects every variable of a credential) means not set, as in the input checks.
+        self.api_token = params.get('api_token') or None
+        self.database_token = params.get('database_token') or None
+        self.app = params.get('app')
+        self.addon = params['addon']
+        self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
+        max_wait = params.get('max_wait')
+        self.max_wait = DEFAULT_MAX_WAIT if max_wait is None else max_wait
+        self.validate_certs = params.get('validate_certs', True)

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What to do about a failure, in the words of the modules: their options, environment variables and tasks.
+
+Private to the scalingo.cloud collection: it may change without notice.
+
+The transport and the client state the facts (what was sent, what came back, what it means); the advice that
+ends their messages comes from here, so that they know nothing of how the modules are used.
+"""
+
+
+def outcome_note(outcome):
+    """What an uncertain outcome (``ScalingoError.outcome``) asks of the user, to end a failure's message."""
+    if outcome == 'unknown':
+        return (' The request may have been applied all the same: check the state before trying again'
+                ' (a new run of the task does, as it reads the users first).')
+    if outcome == 'pending':
+        return ' Scalingo may still apply it later.'
+    return ''
+
+
+class Advice:
+    """The advice for the failures of one client, whose ``connection`` (``_connection.Connection``) names the app,
+    the addon and the DB API. ``fixed_database_token``: a database token was given, and no new one can be fetched
+    (``_tokens.renewable``)."""
+
+    def __init__(self, connection, fixed_database_token):
+        self.connection = connection
+        self.fixed_database_token = fixed_database_token
+
+    outcome = staticmethod(outcome_note)
+
+    # --- the transport ---------------------------------------------------------------
+
+    @staticmethod
+    def timed_out():
+        return 'raise timeout or check the network.'
+
+    @staticmethod
+    def not_sendable():
+        """A request the HTTP library refused to send: some value of the options cannot go into a request."""
+        return 'check the connection options.'
+
+    @staticmethod
+    def unreachable(cause):
+        """A note on why a host could not be reached, after the reason (``cause``: ``_http.exception_summary``)."""
+        return '(validate_certs)' if cause == 'tls' else ''
+
+    def status(self, status, step, attempts):
+        """What to do about an error status answered at ``step`` (``_http.Transport.request``) after ``attempts``."""
+        conn = self.connection
+        if status == 401:
+            if step == 'exchange':
+                return 'Check the API token (api_token or SCALINGO_API_TOKEN): it is wrong, revoked or expired.'
+            if step in ('database', 'user') and self.fixed_database_token:
+                return ('Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN): it is wrong, '
+                        'expired (they last one hour) or issued for another addon. With api_token and app as well, an '
+                        'expired one is fetched again.')
+            return 'The token was refused: check the API token (api_token or SCALINGO_API_TOKEN).'
+        if status == 403:
+            return ("The token's owner may not manage database users of this addon "
+                    "(limited collaborators cannot): use a token of the app's owner or of a full collaborator.")
+        if status == 404:
+            if step == 'addons':
+                return "App '%s' was not found: check app (its name or id) and that the token's owner can see it." % conn.app
+            if step == 'addon_token':
+                return "Addon '%s' was not found in app '%s': check addon and app." % (conn.addon, conn.app)
+            if step == 'user':
+                return 'The user was not found: it may have just been removed by someone else; run the task again.'
+            if step == 'database':
+                return "Database '%s' was not found at %s: check addon, region and db_api_url." % (conn.addon, conn.db_api_root)
+            return 'Not found: check region and the service URLs.'
+        if status == 422:
+            return 'Scalingo refused the values sent: see failure.errors.'
+        if status == 429:
+            return ('Scalingo kept rate-limiting the requests after %d attempt%s: run fewer tasks at once '
+                    '(forks, throttle) or reuse a database_token, and try again later.' % (attempts, 's' if attempts > 1 else ''))
+        if status >= 500:
+            return 'Scalingo had a server error: try again later; quote failure.request_id to Scalingo support if it persists.'
+        return ''
+
+    # --- the addon -------------------------------------------------------------------
+
+    @staticmethod
+    def no_addon():
+        return 'check app and addon.'
+
+    @staticmethod
+    def several_addons():
+        return 'set addon to the id of the one to manage.'

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The token chain on its own, against the fake Scalingo: which token, fetched when, renewed how often."""
+
+import pytest
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advice
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
+from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
+from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER, DATABASE, Tokens, renewable
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
+    ADDON_ID,
+    API_TOKEN,
+    APP,
+    BEARER as BEARER_TOKEN,
+    DB_BASE,
+    DB_TOKEN,
+    OTHER_DB_TOKEN,
+    Reply,
+)
+
+EXPIRED = Reply(401, json={'error': 'token expired'})
+
+
+def connection(**overrides):
+    params = dict(api_token=API_TOKEN, database_token=None, app=APP, addon=ADDON_ID)
+    params.update(overrides)
+    return Connection(params)
+
+
+def chain(**overrides):
+    """``(tokens, transport, secrets)`` for the options ``overrides`` change."""
+    conn = connection(**overrides)
+    secrets = Secrets()
+    advice = Advice(conn, fixed_database_token=not renewable(DATABASE, conn))
+    transport = Transport(30.0, True, 'unit', secrets, advice, 120.0)
+    return Tokens(conn, transport, secrets, advice), transport, secrets
+
+
+def users_request(transport, method='GET'):
+    """What the users API sends with a token: a request to the users of the addon."""
+    url = DB_BASE + '/api/databases/%s/users' % ADDON_ID
+
+    def request(auth):
+        return transport.request(method, url, 'database', auth, replayable=method == 'GET')
+    return request
+
+
+# --- which token, fetched when ---------------------------------------------------------------
+
+def test_each_token_is_fetched_once_and_learned_as_a_secret(fake):
+    tokens, dummy, secrets = chain(addon='postgresql')
+    assert tokens.token(DATABASE) == DB_TOKEN
+    assert tokens.token(BEARER) == BEARER_TOKEN
+    assert tokens.token(DATABASE) == DB_TOKEN
+    assert fake.routes() == ['exchange', 'addons', 'addon_token']
+    assert tokens.addon_id == ADDON_ID
+    assert secrets.text('%s %s' % (BEARER_TOKEN, DB_TOKEN)) == '******** ********'
+
+
+def test_an_addon_id_is_not_looked_up(fake):
+    assert chain()[0].token(DATABASE) == DB_TOKEN
+    assert fake.routes() == ['exchange', 'addon_token']
+
+
+def test_a_given_database_token_is_used_without_any_request(fake):
+    assert chain(api_token=None, app=None, database_token=OTHER_DB_TOKEN)[0].token(DATABASE) == OTHER_DB_TOKEN
+    assert fake.calls == []
+
+
+def test_an_unknown_addon_type_fails_with_the_advice(fake):
+    error = pytest.raises(ScalingoError, chain(addon='mongodb')[0].token, DATABASE).value
+    assert error.message == "App 'my-app' has no mongodb addon: check app and addon."
+    assert fake.routes() == ['exchange', 'addons']
+
+
+# --- which token may be renewed, and how often ------------------------------------------------
+
+@pytest.mark.parametrize('options, bearer, database', [
+    (dict(), True, True),
+    (dict(database_token=DB_TOKEN), True, True),
+    (dict(database_token=DB_TOKEN, app=None), True, False),
+    (dict(database_token=DB_TOKEN, api_token=None), True, False),
+])
+def test_renewable(options, bearer, database):
+    conn = connection(**options)
+    assert (renewable(BEARER, conn), renewable(DATABASE, conn)) == (bearer, database)
+
+
+def test_a_refused_token_is_renewed_once_per_kind(fake):
+    tokens = chain()[0]
+    tokens.token(DATABASE)
+    assert tokens.refused(DATABASE) is True
+    assert tokens.token(DATABASE) == DB_TOKEN
+    assert tokens.refused(DATABASE) is False
+    assert tokens.refused(BEARER) is True and tokens.refused(BEARER) is False
+    assert fake.routes() == ['exchange', 'addon_token', 'addon_token']
+
+
+def test_a_given_database_token_without_api_token_and_app_is_never_renewed(fake):
+    tokens = chain(api_token=None, app=None, database_token=OTHER_DB_TOKEN)[0]
+    assert tokens.refused(DATABASE) is False
+    assert tokens.token(DATABASE) == OTHER_DB_TOKEN
+    assert fake.calls == []
+
+
+# --- send: the users API asks for a token, the chain renews a refused one ----------------------
+
+def test_send_renews_a_refused_token_and_sends_again(fake):
+    tokens, transport, dummy = chain()
+    fake.script('list', EXPIRED)
+    status, data = tokens.send(DATABASE, users_request(transport))
+    assert status == 200 and data['database-users']
+    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
+
+
+def test_send_says_a_request_refused_twice_was_resent(fake):
+    tokens, transport, dummy = chain()
+    fake.script('list', EXPIRED, EXPIRED)
+    error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport)).value
+    assert error.status == 401 and error.resent is True
+    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
+
+
+def test_send_does_not_renew_for_another_error(fake):
+    tokens, transport, dummy = chain()
+    fake.script('create', Reply(403, json={'error': 'forbidden'}))
+    error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport, 'POST')).value
+    assert error.status == 403 and error.resent is False
+    assert fake.routes() == ['exchange', 'addon_token', 'create']
+
+
+def test_send_renews_the_bearer_while_fetching_the_database_token(fake):
+    tokens, transport, dummy = chain()
+    fake.script('addon_token', EXPIRED)
+    tokens.send(DATABASE, users_request(transport))
+    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token', 'list']
