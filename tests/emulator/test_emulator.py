@@ -709,7 +709,7 @@ def _alive(pid):
 def test_cli_state_file_and_clean_stop(tmp_path):
     state_file = tmp_path / "build" / "emulator.json"
     began = time.time()
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "scalingo_emulator.py"), "--seed", SEED,
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "scalingo_emulator"), "--seed", SEED,
                              "--state-file", str(state_file), "--set", "name_rule=underscore"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
