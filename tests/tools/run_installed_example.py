@@ -92,7 +92,7 @@ def start_emulator(emulator_dir, work):
     state_file = os.path.join(work, 'emulator.json')
     log_path = os.path.join(work, 'emulator.log')
     log = open(log_path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-    command = [sys.executable, os.path.join(emulator_dir, 'scalingo_emulator.py'),
+    command = [sys.executable, os.path.join(emulator_dir, 'scalingo_emulator'),
                '--seed', os.path.join(emulator_dir, 'seed.yml'), '--state-file', state_file]
     say('starting the emulator: %s' % ' '.join(command))
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with

@@ -30,6 +30,9 @@ from requests.adapters import BaseAdapter
 from urllib3.exceptions import ProtocolError
 from requests.structures import CaseInsensitiveDict
 
+# Scalingo's rules, shared with the emulator of the end-to-end tests so that the two cannot disagree.
+from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator import rules
+
 # Long, unique secrets: easy to scan for, and never a substring of anything else.
 API_TOKEN = 'tk-us-unit-Qm7vX2pL9sT4wB8nK3hR6yD1fJ5gZ0cA'
 OTHER_API_TOKEN = 'tk-us-unit-Wrong0x9Hq2Lr5Mz8Pv3Nt6Kb1Jd4Fs7Gc'
@@ -72,9 +75,6 @@ _ROUTES = (
     ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)/reset_password$'), 'reset'),
     ('db', 'DELETE', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'delete'),
 )
-
-# The name rule of the provider's page: lower case letters, digits and single inner hyphens.
-_SERVER_NAME_RE = re.compile(r'\A(?=.{6,32}\Z)[a-z0-9]+(-[a-z0-9]+)*\Z')
 
 _MISSING = object()
 
@@ -361,7 +361,7 @@ class FakeScalingo(BaseAdapter):
         if refused:
             return refused
         if app not in self.apps:
-            return Reply(404, json={'resource': 'app', 'error': 'not found'})
+            return Reply(404, json=rules.not_found('app'))
         return Reply(200, json={'addons': self.apps[app]})
 
     def _addon_token(self, call, app, addon):
@@ -369,7 +369,7 @@ class FakeScalingo(BaseAdapter):
         if refused:
             return refused
         if app not in self.apps or addon not in [a['id'] for a in self.apps[app]] or addon not in self.addon_tokens:
-            return Reply(404, json={'resource': 'addon', 'error': 'not found'})
+            return Reply(404, json=rules.not_found('addon'))
         return Reply(200, json={'addon': {'id': addon, 'token': self.addon_tokens[addon]}})
 
     # --- database API -------------------------------------------------------------------
@@ -378,7 +378,7 @@ class FakeScalingo(BaseAdapter):
         if db not in self.addon_tokens or call.headers.get('Authorization') != 'Bearer ' + self.addon_tokens[db]:
             return Reply(401, json={'error': 'invalid token'})
         if db not in self.databases:
-            return Reply(404, json={'resource': 'database', 'error': 'not found'})
+            return Reply(404, json=rules.not_found('database'))
         return None
 
     @staticmethod
@@ -389,25 +389,11 @@ class FakeScalingo(BaseAdapter):
         return shown
 
     def _user_reply(self, status, data, password=None):
-        body = self._public(data, password)
-        if self.response_shape == 'wrapped':
-            body = {'database_user': body}
-        return Reply(status, json=body)
+        return Reply(status, json=rules.user_body(self._public(data), password, self.response_shape))
 
     def _generate(self):
         self._generated += 1
         return self.generated_passwords()[-1]
-
-    @staticmethod
-    def _password_errors(fields):
-        password, confirmation = fields.get('password'), fields.get('password_confirmation')
-        errors = {}
-        if password is not None:
-            if not 24 <= len(password) <= 64:
-                errors['password'] = ['must be between 24 and 64 characters']
-            if confirmation != password:
-                errors['password_confirmation'] = ["doesn't match password"]
-        return errors
 
     def _list(self, call, db):
         refused = self._check_db_token(call, db)
@@ -416,37 +402,41 @@ class FakeScalingo(BaseAdapter):
         users = []
         for data in self.databases[db].values():
             users.append(self._public(data, data['_password'] if self.list_includes_password else None))
-        return Reply(200, json={'database-users': users})
+        return Reply(200, json=rules.list_body(users))
 
     def _create(self, call, db):
         refused = self._check_db_token(call, db)
         if refused:
             return refused
-        fields = (call.body or {}).get('database_user') if isinstance(call.body, dict) else None
-        if not isinstance(fields, dict):
-            return Reply(400, json={'error': 'database_user is missing'})
-        name = fields.get('name') or ''
-        errors = self._password_errors(fields)
-        if not _SERVER_NAME_RE.match(name):
-            errors['name'] = ['is invalid']
+        fields = rules.database_user_fields(call.body)
+        if fields is None:
+            return Reply(400, json={'error': rules.MISSING_DATABASE_USER})
+        name = fields.get('name')
+        password, confirmation = fields.get('password'), fields.get('password_confirmation')
+        generates = rules.server_generates_password(password, confirmation)
+        errors = {} if generates else rules.password_errors(password, confirmation)
+        # The hyphen rule of the provider's page. The fake answers the bare Rails message (its tests expect it);
+        # the emulator adds which rule the name breaks.
+        if rules.name_errors(name, 'hyphen'):
+            errors['name'] = [rules.INVALID]
         elif name in self.databases[db]:
-            errors['name'] = ['has already been taken']
+            errors['name'] = [rules.TAKEN]
+        read_only, read_only_errors = rules.read_only_value(fields.get('read_only'))
+        errors.update(read_only_errors)
         if errors:
             return Reply(422, json={'errors': errors})
-        password = fields.get('password')
-        generated = None
-        if password is None:
-            password = generated = self._generate()
-        data = user(name, read_only=bool(fields.get('read_only')), password=password)
+        generated = self._generate() if generates else None
+        data = user(name, read_only=read_only, password=generated or password)
         self.databases[db][name] = data
         return self._user_reply(201, data, generated or (password if self.echo_password else None))
 
     def _find(self, db, name):
         data = self.databases[db].get(name)
         if data is None:
-            return None, Reply(404, json={'resource': 'database_user', 'error': 'not found'})
+            return None, Reply(404, json=rules.not_found('database_user'))
         if data['protected']:
-            return None, Reply(422, json={'error': 'protected user cannot be modified'})
+            status, body = rules.protected_refusal()
+            return None, Reply(status, json=body)
         return data, None
 
     @staticmethod
@@ -462,10 +452,10 @@ class FakeScalingo(BaseAdapter):
         data, refused = self._find(db, name)
         if refused:
             return refused
-        fields = (call.body or {}).get('database_user') if isinstance(call.body, dict) else None
-        if not isinstance(fields, dict) or fields.get('password') is None:
-            return Reply(422, json={'errors': {'password': ["can't be blank"]}})
-        errors = self._password_errors(fields)
+        fields = rules.database_user_fields(call.body)
+        if fields is None:
+            return Reply(400, json={'error': rules.MISSING_DATABASE_USER})
+        errors = rules.password_change_errors(fields.get('password'), fields.get('password_confirmation'))
         if errors:
             return Reply(422, json={'errors': errors})
         data['_password'] = fields['password']

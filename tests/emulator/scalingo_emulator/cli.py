@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+"""The command line: start the emulator, write the state file once ready, run until a signal, clean up."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+from .config import DEFAULT_SEED
+from .emulator import Emulator
+from .routing import SERVICES
+
+
+def _parse_set(values):
+    out = {}
+    for item in values or []:
+        if "=" not in item:
+            raise SystemExit("--set expects KEY=VALUE, got %r" % item)
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scalingo_emulator", description="Local emulator of Scalingo's auth, regional API and Database API.")
+    parser.add_argument("--seed", default=DEFAULT_SEED, help="seed file (YAML or JSON), default: %(default)s")
+    parser.add_argument("--state-file", help="JSON file written atomically once ready (URLs, ports, tokens, PostgreSQL info)")
+    parser.add_argument("--host", default="127.0.0.1")
+    for service in SERVICES + ("control",):
+        parser.add_argument("--%s-port" % service, type=int, default=0, help="fixed port for %s (default: a free one)" % service)
+    parser.add_argument("--pg", choices=("auto", "embedded", "system", "off"), default=None,
+                        help="PostgreSQL backend (default: env SCALINGO_EMULATOR_PG, the seed, or auto)")
+    parser.add_argument("--pg-bin", default=None, help="directory with initdb and postgres (env SCALINGO_EMULATOR_PG_BIN)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (value parsed as JSON when possible)")
+    parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    if args.state_file and os.path.exists(args.state_file):
+        os.unlink(args.state_file)
+    ports = {s: getattr(args, "%s_port" % s) for s in SERVICES + ("control",)}
+    try:
+        emulator = Emulator(args.seed, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
+                            settings=_parse_set(args.set), verbose=args.verbose)
+        emulator.start()
+    except Exception as exc:  # pylint: disable=broad-except
+        sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
+        return 1
+    try:
+        if args.state_file:
+            emulator.write_state_file(args.state_file)
+        urls = emulator.urls
+        sys.stdout.write("scalingo-emulator ready in %.2fs: auth=%s api=%s db=%s control=%s postgres=%s\n" % (
+            emulator.startup_seconds, urls["auth"], urls["api"], urls["db"], urls["control"],
+            "on" if emulator.pg_enabled else "off"))
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        if args.state_file:
+            try:
+                os.unlink(args.state_file)
+            except OSError:
+                pass
+    return 0

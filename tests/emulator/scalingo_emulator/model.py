@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+"""What the emulator holds: apps, addons, database users, API tokens and the tokens it issues."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from collections import OrderedDict
+
+from . import rules
+
+PROVIDER_NAMES = {
+    "postgresql": "PostgreSQL",
+    "mysql": "MySQL",
+    "mongodb": "MongoDB",
+    "influxdb": "InfluxDB",
+    "redis": "Redis",
+    "elasticsearch": "Elasticsearch",
+    "opensearch": "OpenSearch",
+}
+TOKEN_KINDS = ("auth", "addon")
+
+
+def iso(timestamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(timestamp))
+
+
+class User(object):
+    def __init__(self, name, read_only=False, protected=False, password=None, seeded=False, password_encryption="SCRAM-SHA-256"):
+        self.name = name
+        self.read_only = bool(read_only)
+        self.protected = bool(protected)
+        self.password = password
+        self.seeded = seeded
+        self.password_encryption = password_encryption
+        self.created_at = time.time()
+
+
+class Addon(object):
+    def __init__(self, app, spec):
+        self.app = app
+        self.id = spec["id"]
+        self.type = spec["type"]
+        self.plan = spec.get("plan") or "%s-starter-512" % self.type
+        self.database = spec["database"]
+        self.protected_user = spec.get("protected_user") or self.database
+        self.seed_users = list(spec.get("users") or [])
+        self.users = OrderedDict()
+        self.pg = None  # PgCluster for postgresql addons when the PostgreSQL backend is on
+        self.provisioned_at = time.time()
+
+    @property
+    def manages_users(self):
+        return self.type in rules.USER_MANAGED_TYPES
+
+    def password_encryptions(self, names):
+        """{name: "SCRAM-SHA-256" | "MD5" | None} as PostgreSQL stores them; {} without a PostgreSQL server."""
+        if self.pg is None or not names:
+            return {}
+        return self.pg.password_encryptions(names)
+
+    def user_json(self, user, other_dbms_attributes="absent", encryptions=None):
+        """A user as the Database API shows it (never its password). ``encryptions``: from
+        ``password_encryptions``, to read them for a whole list at once."""
+        data = {"name": user.name, "read_only": user.read_only, "protected": user.protected}
+        if self.type == "postgresql":
+            if encryptions is None:
+                encryptions = self.password_encryptions([user.name])
+            enc = encryptions.get(user.name) if self.pg is not None else user.password_encryption
+            data["dbms_attributes"] = {"password_encryption": enc or user.password_encryption}
+        elif other_dbms_attributes == "empty":
+            data["dbms_attributes"] = {}
+        return data
+
+    def to_json(self):
+        plan_display = self.plan.split("-", 1)[-1].replace("-", " ").title()
+        return {
+            "id": self.id,
+            "app_id": self.app.id,
+            "resource_id": self.database,
+            "status": "running",
+            "provisioned_at": iso(self.provisioned_at),
+            "deprovisioned_at": None,
+            "plan": {
+                "id": "pl-" + str(uuid.uuid5(uuid.NAMESPACE_URL, self.plan)),
+                "name": self.plan,
+                "display_name": plan_display,
+                "price": 0.0,
+                "description": "%s plan emulated locally" % PROVIDER_NAMES.get(self.type, self.type),
+                "position": 1,
+                "on_demand": False,
+                "disabled": False,
+            },
+            "addon_provider": {
+                "id": self.type,
+                "name": PROVIDER_NAMES.get(self.type, self.type),
+                "logo_url": "",
+            },
+        }
+
+
+class App(object):
+    def __init__(self, spec, default_region):
+        self.name = spec["name"]
+        self.id = spec.get("id") or "ap-" + str(uuid.uuid4())
+        self.region = spec.get("region") or default_region
+        self.members = spec.get("members")
+        self.created_at = time.time()
+        self.addons = [Addon(self, a) for a in spec.get("addons") or []]
+
+    def to_json(self):
+        return {
+            "id": self.id,
+            "name": self.name,
+            "region": self.region,
+            "created_at": iso(self.created_at),
+            "status": "running",
+            "url": "https://%s.%s.scalingo.io" % (self.name, self.region),
+        }
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _jwt_like(payload):
+    """A token shaped like a JWT (header.payload.signature); the signature is random."""
+    header = {"alg": "HS512", "typ": "JWT"}
+    return ".".join([
+        _b64url(json.dumps(header, separators=(",", ":")).encode()),
+        _b64url(json.dumps(payload, separators=(",", ":")).encode()),
+        _b64url(secrets.token_bytes(32)),
+    ])
+
+
+class Tokens(object):
+    """The seeded API tokens, and the tokens issued from them: "auth" (the exchange's bearer) and "addon" (a
+    database token). ``lock``: the emulator's lock, which guards all of its state."""
+
+    def __init__(self, api_tokens, lock):
+        self.by_token = OrderedDict((t["token"], t) for t in api_tokens)
+        self.by_name = OrderedDict((t["name"], t) for t in api_tokens)
+        self.issued = {}
+        self._lock = lock
+
+    def issue(self, kind, api_token, ttl, addon_id=None):
+        now = time.time()
+        payload = {"iss": "scalingo-emulator", "sub": api_token["user"]["id"], "kind": kind,
+                   "iat": int(now), "exp": int(now + ttl), "jti": str(uuid.uuid4())}
+        if addon_id:
+            payload["addon_id"] = addon_id
+        token = _jwt_like(payload)
+        with self._lock:
+            self.issued[token] = {"kind": kind, "api_token": api_token["name"], "addon_id": addon_id,
+                                  "issued_at": now, "expires_at": now + ttl}
+        return token
+
+    def check_bearer(self, auth, kind):
+        """``(record, None)`` when the request carries a live token of ``kind``, else ``(None, message)``."""
+        if auth["auth_scheme"] != "bearer" or not auth["secret"]:
+            return None, "no bearer token provided"
+        with self._lock:
+            record = self.issued.get(auth["secret"])
+        if record is None or record["kind"] != kind:
+            return None, "invalid token"
+        if record["expires_at"] <= time.time():
+            return None, "token expired"
+        return record, None
+
+    def expire(self, kind="all", addon_id=None):
+        """Make issued tokens expire now. kind: auth, addon or all."""
+        if kind not in TOKEN_KINDS + ("all",):
+            raise ValueError("kind must be auth, addon or all")
+        count = 0
+        with self._lock:
+            for record in self.issued.values():
+                if kind != "all" and record["kind"] != kind:
+                    continue
+                if addon_id and record.get("addon_id") != addon_id:
+                    continue
+                if record["expires_at"] > time.time():
+                    record["expires_at"] = time.time() - 1
+                    count += 1
+        return count
+
+    def classify(self, header):
+        """What an Authorization header carries: its scheme, the secret, and which token that is (for the log)."""
+        info = {"auth_scheme": None, "token_kind": None, "token_name": None, "token_addon_id": None,
+                "basic_user": None, "secret": None}
+        if not header:
+            return info
+        scheme, dummy, value = header.strip().partition(" ")
+        scheme = scheme.lower()
+        value = value.strip()
+        secret = None
+        if scheme == "basic":
+            info["auth_scheme"] = "basic"
+            try:
+                decoded = base64.b64decode(value, validate=True).decode("utf-8")
+                user, dummy, secret = decoded.partition(":")
+                info["basic_user"] = user
+            except (ValueError, UnicodeDecodeError):
+                secret = None
+        elif scheme == "bearer":
+            info["auth_scheme"] = "bearer"
+            secret = value
+        else:
+            info["auth_scheme"] = "other"
+            secret = value or scheme
+        info["secret"] = secret
+        if not secret:
+            info["token_kind"] = "unknown"
+            return info
+        with self._lock:
+            api = self.by_token.get(secret)
+            issued = self.issued.get(secret)
+        if api is not None:
+            info["token_kind"] = "api_token"
+            info["token_name"] = api["name"]
+        elif issued is not None:
+            info["token_kind"] = issued["kind"] + "_token"
+            info["token_name"] = issued["api_token"]
+            info["token_addon_id"] = issued.get("addon_id")
+        else:
+            info["token_kind"] = "unknown"
+        return info

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+"""The HTTP server of each service: reads a request, hands it to the emulator, writes (or drops) the answer."""
+
+from __future__ import annotations
+
+import io
+import socket
+import struct
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128  # the default backlog of 5 makes bursts of connections wait 1 s for a SYN retry
+
+    def __init__(self, address, emulator, service):
+        self.emulator = emulator
+        self.service = service
+        ThreadingHTTPServer.__init__(self, address, Handler)
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout, OSError)):
+            return
+        ThreadingHTTPServer.handle_error(self, request, client_address)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "scalingo-emulator/1.0"
+    sys_version = ""
+    # Headers and body go out in two writes: without TCP_NODELAY, a kept-alive connection waits ~40 ms for the ACK.
+    disable_nagle_algorithm = True
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):  # pylint: disable=arguments-differ
+        if self.server.emulator.verbose:
+            sys.stderr.write("[%s] %s - %s\n" % (self.server.service, self.address_string(), fmt % args))
+
+    def _read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        length = self.headers.get("Content-Length")
+        if length:
+            return self.rfile.read(int(length))
+        return b""
+
+    def _handle(self):
+        emulator = self.server.emulator
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        reply = emulator.handle_request(self.server.service, self.command, self.path, self.headers, body,
+                                        "%s:%s" % self.client_address[:2])
+        self._send(reply)
+
+    def _send(self, reply):
+        if reply.drop:
+            self.close_connection = True
+            try:
+                if reply.drop == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    # drop our references so that close() really closes (and sends the RST)
+                    self.rfile.close()
+                    self.wfile.close()
+                    self.wfile = io.BytesIO()
+                    self.connection.close()
+                else:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        try:
+            self.send_response(reply.status)
+            for key, value in reply.headers:
+                self.send_header(key, value)
+            has_body = reply.status not in (204, 304) and not (100 <= reply.status < 200)
+            if has_body:
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if has_body and self.command != "HEAD":
+                if reply.trickle:
+                    for index in range(len(reply.body)):
+                        self.wfile.write(reply.body[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                else:
+                    self.wfile.write(reply.body)
+        except OSError:
+            self.close_connection = True
+
+    do_GET = _handle
+    do_POST = _handle
+    do_PATCH = _handle
+    do_PUT = _handle
+    do_DELETE = _handle
+    do_HEAD = _handle
+    do_OPTIONS = _handle

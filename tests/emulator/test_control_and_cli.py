@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+"""The request log, the control API, and the command line (state file, signals, cleanup)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from emulator_client import DEMO, GOOD_PW, HERE, SEED, Client, basic, bearer, call, create_body
+
+
+def test_log_records_token_kinds_per_service(emu, ids):
+    emu.reset_log()
+    client = Client(emu)
+    call(emu.urls["auth"], "GET", "/v1/regions", bearer(client.bearer))
+    client.api("GET", "/v1/apps/%s/addons" % DEMO)
+    client.db("GET", ids["mysql"])
+    client.db("POST", ids["mysql"], body=create_body("log-user", GOOD_PW))
+    kinds = {(e["service"], e["route"], e["auth_scheme"], e["token_kind"]) for e in emu.requests()}
+    assert kinds == {
+        ("auth", "auth.exchange", "basic", "api_token"),
+        ("auth", "auth.regions", "bearer", "auth_token"),
+        ("api", "api.addons", "bearer", "auth_token"),
+        ("api", "api.addon_token", "bearer", "auth_token"),
+        ("db", "users.list", "bearer", "addon_token"),
+        ("db", "users.create", "bearer", "addon_token"),
+    }
+    assert all(e["token_name"] == "owner" for e in emu.requests())
+    # the API token was only ever sent to the auth service
+    assert {e["service"] for e in emu.find_in_log(client.api_token)} == {"auth"}
+    assert {e["service"] for e in emu.find_in_log(client.bearer)} == {"auth", "api"}
+    assert {e["service"] for e in emu.find_in_log(GOOD_PW)} == {"db"}
+    entry = emu.requests(route="users.create")[0]
+    assert json.loads(entry["request_body"])["database_user"]["name"] == "log-user"
+    assert ["User-Agent", "emulator-tests/1"] in entry["request_headers"]
+
+
+def test_control_api_over_http(emu, ids):
+    control = emu.urls["control"]
+    assert call(control, "GET", "/_emulator/health").json() == {"ready": True}
+    state = call(control, "GET", "/_emulator/state").json()
+    assert state["urls"] == emu.urls and state["addons"][ids["pg"]]["type"] == "postgresql"
+    if emu.pg_enabled:
+        assert state["addons"][ids["pg"]]["postgres"]["port"] == emu.pg_info(ids["pg"])["port"]
+    resp = call(control, "POST", "/_emulator/faults", body={"route": "users.list", "status": 504, "count": 1})
+    assert resp.status == 201 and len(resp.json()["ids"]) == 1
+    assert call(control, "GET", "/_emulator/faults").json()["faults"][0]["status"] == 504
+    assert Client(emu).db("GET", ids["mysql"]).status == 504
+    assert call(control, "DELETE", "/_emulator/faults").status == 200
+    resp = call(control, "POST", "/_emulator/settings", body={"name_rule": "camel"})
+    assert resp.status == 400
+    resp = call(emu.urls["db"], "POST", "/_emulator/settings", body={"name_rule": "underscore"})
+    assert resp.json()["settings"]["name_rule"] == "underscore"
+    log = call(control, "GET", "/_emulator/log?service=db").json()["requests"]
+    assert log and {e["service"] for e in log} == {"db"}
+    assert "users.list" in call(control, "GET", "/_emulator/counters").json()["routes"]
+    assert call(control, "POST", "/_emulator/reset-log").status == 200
+    assert call(control, "GET", "/_emulator/log").json()["requests"] == []
+    assert call(control, "POST", "/_emulator/expire-tokens", body={"kind": "auth"}).status == 200
+    assert call(control, "GET", "/v1/regions").status == 404
+
+
+# ---------------------------------------------------------------------------
+# CLI: state file, signals, cleanup
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def test_cli_state_file_and_clean_stop(tmp_path):
+    state_file = tmp_path / "build" / "emulator.json"
+    began = time.time()
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "scalingo_emulator"), "--seed", SEED,
+                             "--state-file", str(state_file), "--set", "name_rule=underscore"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while not state_file.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.time() - began < 60
+            time.sleep(0.05)
+        state = json.loads(state_file.read_text())
+        sys.stderr.write("\nCLI ready in %.2fs (startup_seconds=%s)\n" % (time.time() - began, state["startup_seconds"]))
+        assert state["ready"] is True and state["settings"]["name_rule"] == "underscore"
+        assert set(state["urls"]) == {"auth", "api", "db", "control"}
+        assert state["env"]["SCALINGO_API_TOKEN"].startswith("tk-us-")
+        resp = call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", basic(state["env"]["SCALINGO_API_TOKEN"]))
+        assert resp.status == 200
+        pids = [a["postgres"]["pid"] for a in state["addons"].values() if a["postgres"]]
+        assert all(_alive(pid) for pid in pids)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert not state_file.exists()
+        assert not os.path.exists(state["workdir"])
+        deadline = time.time() + 5
+        while any(_alive(pid) for pid in pids) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in pids)
+        with pytest.raises(ConnectionError):
+            call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("how", ["directory", "module"])
+def test_cli_runs_as_a_directory_and_as_a_module(how):
+    command = [sys.executable, os.path.join(HERE, "scalingo_emulator")] if how == "directory" else \
+        [sys.executable, "-m", "scalingo_emulator"]
+    out = subprocess.run(command + ["--help"], cwd=HERE, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert out.startswith("usage: scalingo_emulator ")
+    for option in ("--seed", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port"):
+        assert option in out
