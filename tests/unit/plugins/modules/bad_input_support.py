@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) scalingo.cloud contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Helpers of the bad-input tests (test_bad_input.py, test_bad_input_properties.py)."""
+
+import contextlib
+
+from unittest import mock
+
+import requests
+
+from hypothesis import HealthCheck
+
+from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
+    API_TOKEN,
+    APP,
+    BEARER,
+    DB_TOKEN,
+    PASSWORD,
+    PASSWORD2,
+    FakeScalingo,
+    leaked,
+)
+
+SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
+MODULES = {'database_user': database_user, 'database_user_info': database_user_info}
+BOTH = tuple(MODULES)
+USER_ONLY = ('database_user',)
+
+# Reproducible in CI, no example database written into the collection, no per-example deadline (CI machines are
+# slow); function-scoped fixtures are fine: every example builds its own fake Scalingo (fresh_fake()).
+PROPERTY = dict(deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def base_args(module, **overrides):
+    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
+    if module == 'database_user':
+        values['name'] = 'reporting'
+    values.update(overrides)
+    return dict((k, v) for k, v in values.items() if v is not None)
+
+
+@contextlib.contextmanager
+def fresh_fake():
+    """A new fake Scalingo for one hypothesis example (the ``fake`` fixture lives as long as the whole test)."""
+    service = FakeScalingo()
+    with mock.patch.object(requests.Session, 'get_adapter', lambda session, url: service):
+        yield service
+
+
+def assert_one_line(msg):
+    assert isinstance(msg, str) and msg.strip(), msg
+    assert '\n' not in msg.strip() and '\r' not in msg and 'Traceback' not in msg, msg
+
+
+def assert_refused(outcome, fake, option, exact_failure=True):
+    """A refusal of the input: failed, one line naming ``option``, no request at all, no secret."""
+    assert outcome.failed, outcome
+    assert fake.calls == [], 'input refused only after %d request(s): %r' % (len(fake.calls), fake.calls)
+    assert_one_line(outcome.msg)
+    assert option in outcome.msg, (option, outcome.msg)
+    if exact_failure:
+        assert outcome['failure'] == dict(option=option), outcome.result
+    assert 'exception' not in outcome.result
+    assert not leaked(outcome.result, SECRETS), leaked(outcome.result, SECRETS)
+
+
+def assert_went_on(outcome, fake):
+    """The input checks passed (they run before any request): the module sent requests, and whatever happened
+    next ends in a one-line answer."""
+    assert fake.calls, 'valid input refused without a request: %r' % (outcome.result,)
+    if outcome.failed:
+        assert_one_line(outcome.msg)
