@@ -22,9 +22,8 @@ MAKEFLAGS += --no-builtin-rules
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 COLLECTION := $(BUILD)/ansible_collections/scalingo/cloud
-TOOLS := $(ROOT)/tests/tools
+TOOLS := $(ROOT)/tools
 REQ := $(ROOT)/tests/requirements
-GATES := $(ROOT)/tests/gates
 STATUS := $(BUILD)/gate-status
 COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' '$(ROOT)/galaxy.yml' 2>/dev/null)
 TARBALL := $(BUILD)/dist/scalingo-cloud-$(COLLECTION_VERSION).tar.gz
@@ -35,7 +34,7 @@ NEW_CORE := 2.21
 OLD_CORE := 2.18
 
 # ---------------------------------------------------------------------------
-# Interpreters, found by tests/tools/find_python.sh (PATH, then pyenv) and remembered in
+# Interpreters, found by tools/find_python.sh (PATH, then pyenv) and remembered in
 # build/.<VARIABLE> ("<major.minor> <path>"); `make clean` forgets them.
 # $(1): variable for the path, $(2): variable for X.Y, $(3)/$(4): lowest/highest minor version.
 define discover_python
@@ -174,7 +173,7 @@ check-no-sanity-ignores:
 	fi
 
 # ---------------------------------------------------------------------------
-# Gates. Each one starts by clearing its report in build/gate-status (see tests/tools/run_gates.sh);
+# Gates. Each one starts by clearing its report in build/gate-status (see tools/run_gates.sh);
 # a gate whose interpreter is missing reports itself skipped, with the reason, and exits 0.
 
 define gate_begin
@@ -216,12 +215,12 @@ lint: venv collection
 	cd '$(COLLECTION)' && $(LINT)
 	@echo '==> ansible-lint on the playbooks of README.md and docs/*.md, and on the EXAMPLES of the modules'
 	cd '$(COLLECTION)' && \
-	playbooks="$$('$(VENV_BIN)/python' '$(TOOLS)/doc_playbooks.py' --extracted-only . '$(BUILD)/doc-playbooks')" && \
+	playbooks="$$('$(VENV_BIN)/python' '$(TOOLS)/extract_doc_playbooks.py' --extracted-only . '$(BUILD)/doc-playbooks')" && \
 	if [ -n "$$playbooks" ]; then echo $$playbooks; $(LINT) $$playbooks; else echo 'no playbook in the Markdown files, no EXAMPLES'; fi
 
 # Plugin docs (schema, markup, references to options and plugins) and extra docs, as the docsite
 # builds them; then the module reference rendered to RST and HTML and checked against ansible-doc
-# (tests/tools/build_docs.py, into build/docs).
+# (tools/build_docs.py, into build/docs).
 docs: venv collection
 	$(gate_begin)
 	cd '$(COLLECTION)' && ANSIBLE_COLLECTIONS_PATH='$(BUILD)' PATH='$(VENV_BIN):'"$$PATH" \
@@ -232,27 +231,27 @@ docs: venv collection
 
 changelog: venv collection
 	$(gate_begin)
-	'$(TOOLS)/changelog.sh' check '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog'
+	'$(TOOLS)/release_changelog.sh' check '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog'
 
 # The artifact as users get it: content, offline install, and the example playbook run from the
-# installed copy only (tests/tools/run_installed_example.py).
+# installed copy only (tools/run_example_from_artifact.py).
 artifact: install collection
 	$(gate_begin)
 	'$(VENV_BIN)/python' '$(TOOLS)/check_artifact.py' '$(TARBALL)' '$(COLLECTION)'
-	'$(VENV_BIN)/python' '$(TOOLS)/run_installed_example.py' --collections-path '$(INSTALLED)' \
+	'$(VENV_BIN)/python' '$(TOOLS)/run_example_from_artifact.py' --collections-path '$(INSTALLED)' \
 		--emulator '$(ROOT)/tests/emulator' --work '$(BUILD)/example' --ansible-bin '$(VENV_BIN)'
 
 # What Ansible Galaxy and Automation Hub check when the artifact is uploaded (content, docs, ansible-lint).
 galaxy-import: dist
 	$(gate_begin)
-	'$(TOOLS)/galaxy_import.sh' '$(VENV_BIN)' '$(TARBALL)' '$(BUILD)/galaxy-import' '$(GATES)/galaxy-importer.cfg'
+	'$(TOOLS)/check_galaxy_import.sh' '$(VENV_BIN)' '$(TARBALL)' '$(BUILD)/galaxy-import' '$(TOOLS)/galaxy-importer.cfg'
 
 ee: install
 	$(gate_begin)
-	'$(VENV_BIN)/python' '$(TOOLS)/ee_check.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' --tarball '$(TARBALL)' \
+	'$(VENV_BIN)/python' '$(TOOLS)/check_execution_environment.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' --tarball '$(TARBALL)' \
 		--collections-path '$(INSTALLED)' --work '$(BUILD)/ee' --context '$(BUILD)/ee-context'
 
-# ansible-test integration against the emulator (tests/tools/run_integration.py starts it and writes
+# ansible-test integration against the emulator (tools/run_integration.py starts it and writes
 # tests/integration/integration_config.yml); INTEGRATION_ARGS='database_user' runs one target.
 integration: venv collection
 	$(gate_begin)
@@ -336,7 +335,7 @@ install: dist
 	cd '$(BUILD)' && ANSIBLE_COLLECTIONS_PATH='$(INSTALLED)' '$(VENV_BIN)/ansible-galaxy' collection install --offline '$(TARBALL)' -p '$(INSTALLED)'
 
 changelog-release: venv collection
-	'$(TOOLS)/changelog.sh' release '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog' '$(ROOT)'
+	'$(TOOLS)/release_changelog.sh' write '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog' '$(ROOT)'
 
 lock:
 	$(call check_python,$(BASE_PYTHON),$(NO_BASE_PYTHON))

@@ -5,9 +5,9 @@
 Usage: python check_artifact.py TARBALL SOURCE_DIR
 
 Fails (exit 1, one line per problem) when the artifact
-- holds build or test leftovers: build/, tests/output/, caches (__pycache__, *.pyc, .pytest_cache,
-  .hypothesis, ...), version control (.git), artifacts (*.tar.gz), virtualenvs (pyvenv.cfg, .venv/,
-  venv*/), editor and retry files, importer or changelog caches;
+- holds the development tooling (tools/), or build or test leftovers: build/, tests/output/, caches
+  (__pycache__, *.pyc, .pytest_cache, .hypothesis, ...), version control (.git), artifacts (*.tar.gz),
+  virtualenvs (pyvenv.cfg, .venv/, venv*/), editor and retry files, importer or changelog caches;
 - lacks a file users need: MANIFEST.json and FILES.json, README.md, LICENSE, CHANGELOG.md,
   changelogs/changelog.yaml, meta/runtime.yml, the execution environment files of meta/, and every
   file that SOURCE_DIR has under plugins/, meta/ and docs/ (SOURCE_DIR is the collection as git
@@ -26,9 +26,10 @@ import tarfile
 import yaml
 
 # Paths (relative to the collection root) that must never be in the artifact. A pattern ending
-# in "/" matches a directory of that name at any depth; other patterns match a file name at any
-# depth, or a whole path when they contain "/".
+# in "/" matches a directory of that name at any depth, or at the root only when it starts with "/";
+# other patterns match a file name at any depth, or a whole path when they contain "/".
 JUNK_PATTERNS = (
+    '/tools/',
     'build/',
     'tests/output/',
     '__pycache__/',
@@ -89,9 +90,9 @@ def junk_reasons(path: str) -> list[str]:
 
     for pattern in JUNK_PATTERNS:
         if pattern.endswith('/'):
-            name = pattern[:-1]
+            name = pattern.strip('/')
 
-            if '/' in name:
+            if '/' in pattern[:-1]:
                 if path == name or path.startswith(name + '/'):
                     reasons.append(pattern)
             elif any(fnmatch.fnmatchcase(part, name) for part in parts[:-1]) or fnmatch.fnmatchcase(parts[-1], name):

@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The execution environment gate: what ansible-builder makes of the installed collection.
 
-Usage: python ee_check.py --ansible-bin VENV_BIN --source ROOT --tarball TARBALL --collections-path DIR
-                          --work BUILD/ee --context BUILD/ee-context
+Usage: python check_execution_environment.py --ansible-bin VENV_BIN --source ROOT --tarball TARBALL --collections-path DIR
+                                             --work BUILD/ee --context BUILD/ee-context
 
 1. ``ansible-builder introspect`` on DIR (where the artifact was installed) must attribute every
    requirement of the source's meta/ee-requirements.txt to scalingo.cloud: this is what an image build
@@ -51,7 +51,7 @@ def requirement_lines(path):
 
 def run_builder(command):
     """Run ansible-builder, show what it printed, and fail when it fails."""
-    print('ee_check: %s' % ' '.join(command), flush=True)
+    print('check_execution_environment: %s' % ' '.join(command), flush=True)
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
@@ -75,7 +75,7 @@ def introspect(builder, collections_path, source):
     if missing or not expected:
         raise Failure('ansible-builder introspect does not find %s for scalingo.cloud (it finds: %s)'
                       % (', '.join(missing) or 'any requirement', ', '.join(names) or 'nothing'))
-    print('ee_check: ansible-builder finds the Python requirements of scalingo.cloud: %s' % ', '.join(names))
+    print('check_execution_environment: ansible-builder finds the Python requirements of scalingo.cloud: %s' % ', '.join(names))
 
 
 def create(builder, source, tarball, work, context):
@@ -99,7 +99,7 @@ def create(builder, source, tarball, work, context):
     }
     definition_path = os.path.join(work, 'execution-environment.yml')
     with open(definition_path, 'w', encoding='utf-8') as handle:
-        handle.write('# Written by tests/tools/ee_check.py for `make ee`.\n')
+        handle.write('# Written by tools/check_execution_environment.py for `make ee`.\n')
         yaml.safe_dump(definition, handle, sort_keys=False)
     command = [builder, 'create', '--file', definition_path, '--context', context, '--output-filename', 'Containerfile',
                '-v', '2']
@@ -113,7 +113,7 @@ def create(builder, source, tarball, work, context):
         containerfile = handle.read()
     if 'ansible-galaxy collection install' not in containerfile:
         raise Failure('the Containerfile does not install the collection')
-    print('ee_check: build context in %s (Containerfile, the artifact, galaxy requirements, builder scripts)'
+    print('check_execution_environment: build context in %s (Containerfile, the artifact, galaxy requirements, builder scripts)'
           % context)
 
 
@@ -138,5 +138,5 @@ if __name__ == '__main__':
     try:
         sys.exit(main())
     except Failure as failure:
-        print('ee_check: FAILED: %s' % failure, file=sys.stderr)
+        print('check_execution_environment: FAILED: %s' % failure, file=sys.stderr)
         sys.exit(1)

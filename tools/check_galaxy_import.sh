@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run galaxy-importer on the collection artifact, as Ansible Galaxy and Automation Hub do on upload.
 #
-#   galaxy_import.sh VENV_BIN TARBALL WORK_DIR CONFIG
+#   check_galaxy_import.sh VENV_BIN TARBALL WORK_DIR CONFIG
 #
-# CONFIG is tests/gates/galaxy-importer.cfg (offline ansible-lint, Automation Hub's tag and version
+# CONFIG is tools/galaxy-importer.cfg (offline ansible-lint, Automation Hub's tag and version
 # rules).  galaxy-importer logs problems as "WARNING: ..." or "ERROR: ..." lines and still exits 0
 # for most of them (ansible-lint findings, a missing changelog, sanity ignore files): here any such
 # line fails the gate, and so does an import result without the collection's modules and their docs.
@@ -30,16 +30,16 @@ cat importer.log
 
 problems="$(grep -E '^(WARNING|ERROR|CRITICAL)\b' importer.log || true)"
 if [ "$status" -ne 0 ]; then
-    echo "galaxy_import: galaxy-importer exited with status $status" >&2
+    echo "check_galaxy_import: galaxy-importer exited with status $status" >&2
     exit 1
 fi
 if [ -n "$problems" ]; then
-    echo "galaxy_import: galaxy-importer reported $(printf '%s\n' "$problems" | wc -l) problem(s):" >&2
+    echo "check_galaxy_import: galaxy-importer reported $(printf '%s\n' "$problems" | wc -l) problem(s):" >&2
     printf '%s\n' "$problems" >&2
     exit 1
 fi
 if ! grep -q '^Importer processing completed successfully' importer.log; then
-    echo "galaxy_import: galaxy-importer did not complete" >&2
+    echo "check_galaxy_import: galaxy-importer did not complete" >&2
     exit 1
 fi
 
@@ -59,7 +59,7 @@ modules = sorted(item['name'] for item in result.get('contents', []) if item.get
 documented = sorted(item['content_name'] for item in result['docs_blob']['contents']
                     if item['content_type'] == 'module' and item.get('doc_strings'))
 if not expected or modules != expected or documented != expected:
-    sys.exit('galaxy_import: the artifact has modules %s; the import result lists %s, with docs %s'
+    sys.exit('check_galaxy_import: the artifact has modules %s; the import result lists %s, with docs %s'
              % (expected, modules, documented))
 print('==> galaxy-importer: no warning, no error; modules imported with their docs: %s' % ', '.join(modules))
 PY

@@ -1,6 +1,6 @@
 """List the playbooks of the documentation, for ansible-lint.
 
-Usage: python doc_playbooks.py [--extracted-only] COLLECTION_DIR OUTPUT_DIR
+Usage: python extract_doc_playbooks.py [--extracted-only] COLLECTION_DIR OUTPUT_DIR
 
 Written to OUTPUT_DIR:
 - the playbooks shown in Markdown files (README.md, docs/**/*.md) as ```yaml blocks that start

@@ -6,7 +6,7 @@ ansible-test creates virtual environments without pip and runs a bootstrap
 script ("get-pip") in them as ``python <script> [pip options] pip==X.Y
 [--no-setuptools] [--no-wheel]``.  It fetches that script from a host that
 some build machines cannot reach, unless a copy is already in its cache
-(``~/.ansible/test/cache/get_pip_X_Y.py``); tests/tools/prepare_ansible_test.py
+(``~/.ansible/test/cache/get_pip_X_Y.py``); tools/prepare_ansible_test.py
 puts this file there when the download fails.
 
 This script gives the same result with what the interpreter and the package

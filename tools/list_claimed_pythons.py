@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print the Python versions the modules claim to support with the ansible-core that runs this script.
 
-Usage: python claimed_pythons.py COLLECTION_DIR
+Usage: python list_claimed_pythons.py COLLECTION_DIR
 
 The claim is the intersection of two things:
 - ``modules.python_requires`` in COLLECTION_DIR/tests/config.yml (for example ``>=3.9``);
@@ -33,14 +33,14 @@ def main(collection: str) -> int:
     requires = (config.get('modules') or {}).get('python_requires')
 
     if not requires or requires == 'default':
-        sys.exit('claimed_pythons: %s has no modules.python_requires' % config_path)
+        sys.exit('list_claimed_pythons: %s has no modules.python_requires' % config_path)
 
     specifier = SpecifierSet(requires)
     supported = list(constants.REMOTE_ONLY_PYTHON_VERSIONS) + list(constants.CONTROLLER_PYTHON_VERSIONS)
     claimed = [version for version in supported if specifier.contains(version + '.0')]
 
     if not claimed:
-        sys.exit('claimed_pythons: no Python version supported by this ansible-test satisfies %r' % requires)
+        sys.exit('list_claimed_pythons: no Python version supported by this ansible-test satisfies %r' % requires)
 
     print(' '.join(sorted(claimed, key=lambda version: tuple(int(part) for part in version.split('.')))))
 

@@ -10,7 +10,7 @@ When that download is impossible (closed network), every such test fails.
 Run with the Python interpreter of the environment where ansible-core is
 installed, this script finds the pip version(s) ansible-test asks for, and for
 each one whose bootstrap script is not cached yet it tries the real download
-(short timeout).  Only when the download fails is tests/tools/get_pip_offline.py
+(short timeout).  Only when the download fails is tools/get_pip_offline.py
 installed at the cache path instead; it bootstraps pip with ensurepip and the
 package index.
 """
@@ -27,7 +27,10 @@ import urllib.request
 
 URL_TEMPLATE = 'https://ci-files.testing.ansible.com/ansible-test/get-pip-%s.py'
 CACHE_TEMPLATE = '~/.ansible/test/cache/get_pip_%s.py'
-OFFLINE_MARKER = '# scalingo.cloud offline pip bootstrap (tests/tools/get_pip_offline.py)'
+# The first line of the offline bootstrap in the cache. Any file that starts like it (MARKER_PREFIX; older copies
+# named another path) is ours, and replaced when it differs from the current one.
+MARKER_PREFIX = '# scalingo.cloud offline pip bootstrap'
+OFFLINE_MARKER = MARKER_PREFIX + ' (tools/get_pip_offline.py)'
 PIP_VERSION_PATTERN = re.compile(r'''\bpip\s*=\s*['"]([0-9][0-9a-z.]*)['"]''')
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -103,7 +106,7 @@ def prepare(version: str, timeout: float, offline: bool, refresh: bool) -> None:
     if os.path.exists(path):
         cached = read_cached(path)
 
-        if not cached.startswith(OFFLINE_MARKER):
+        if not cached.startswith(MARKER_PREFIX):
             print('pip %s bootstrap: cached (downloaded script): %s' % (version, path))
             return
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The changelog gate, and the release of the changelog.
+# Release the changelog (`antsibull-changelog release`) in a scratch copy, then either check that
+# the committed changelog is that release (the changelog gate) or write it to the work tree.
 #
-#   changelog.sh check   VENV_BIN COLLECTION_DIR WORK_DIR
-#   changelog.sh release VENV_BIN COLLECTION_DIR WORK_DIR ROOT
+#   release_changelog.sh check VENV_BIN COLLECTION_DIR WORK_DIR
+#   release_changelog.sh write VENV_BIN COLLECTION_DIR WORK_DIR ROOT
 #
 # COLLECTION_DIR is the collection copy (build/ansible_collections/scalingo/cloud); WORK_DIR a
 # scratch directory that becomes WORK_DIR/ansible_collections/scalingo/cloud.
@@ -13,14 +14,14 @@
 #          So the check fails when a fragment is not in the changelog yet (whether the version is
 #          already in changelog.yaml or not), when CHANGELOG.md was edited by hand or is stale, and
 #          when the modules' short descriptions recorded for this release no longer match.
-# release: the same release in a scratch copy, then its changelog.yaml and CHANGELOG.md are copied
+# write:   the same release in a scratch copy, then its changelog.yaml and CHANGELOG.md are copied
 #          to ROOT and the fragments it consumed are deleted from ROOT/changelogs/fragments.  It can
 #          be run again while the version is not published: new fragments join the same release.
 set -euo pipefail
 
 mode="${1:-}"
-if [ "$#" -lt 4 ] || { [ "$mode" != check ] && [ "$mode" != release ]; } || { [ "$mode" = release ] && [ "$#" -lt 5 ]; }; then
-    echo "usage: $0 check VENV_BIN COLLECTION_DIR WORK_DIR | release VENV_BIN COLLECTION_DIR WORK_DIR ROOT" >&2
+if [ "$#" -lt 4 ] || { [ "$mode" != check ] && [ "$mode" != write ]; } || { [ "$mode" = write ] && [ "$#" -lt 5 ]; }; then
+    echo "usage: $0 check VENV_BIN COLLECTION_DIR WORK_DIR | write VENV_BIN COLLECTION_DIR WORK_DIR ROOT" >&2
     exit 2
 fi
 

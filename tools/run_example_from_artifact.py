@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the example playbook of the INSTALLED collection against the local Scalingo emulator.
 
-Usage: python run_installed_example.py --collections-path DIR --emulator ROOT/tests/emulator --work DIR
-                                       --ansible-bin VENV_BIN
+Usage: python run_example_from_artifact.py --collections-path DIR --emulator ROOT/tests/emulator --work DIR
+                                           --ansible-bin VENV_BIN
 
 DIR (--collections-path) is where ``ansible-galaxy collection install`` put the artifact; Ansible is
 told to look there and nowhere else (no PYTHONPATH, no system collections, an empty ansible.cfg, a
@@ -50,7 +50,7 @@ class Failure(Exception):
 
 
 def say(message):
-    print('run_installed_example: %s' % message, flush=True)
+    print('run_example_from_artifact: %s' % message, flush=True)
 
 
 def write_private(path, content):
@@ -231,5 +231,5 @@ if __name__ == '__main__':
     try:
         sys.exit(main())
     except Failure as failure:
-        print('run_installed_example: FAILED: %s' % failure, file=sys.stderr)
+        print('run_example_from_artifact: FAILED: %s' % failure, file=sys.stderr)
         sys.exit(1)

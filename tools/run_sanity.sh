@@ -6,7 +6,7 @@
 # 1. Every sanity test on the controller Python (the virtualenv's version).
 # 2. The tests that run once per Python version (compile, import) on each other Python
 #    version the modules claim: TARGET_PYTHONS is "auto" (the versions of tests/config.yml's
-#    python_requires that this ansible-core supports, see claimed_pythons.py), "none", or a
+#    python_requires that this ansible-core supports, see list_claimed_pythons.py), "none", or a
 #    space separated list of X.Y versions.  ansible-test finds pythonX.Y on PATH, so links to
 #    the interpreters (found by find_python.sh on PATH and in pyenv) are laid out in PYBIN_DIR,
 #    ahead of everything else.  A claimed version without an interpreter on this machine is
@@ -55,7 +55,7 @@ selected=()
 case "$targets" in
     none) ;;
     auto)
-        read -r -a selected <<< "$("$venv_bin/python" "$here/claimed_pythons.py" "$collection")"
+        read -r -a selected <<< "$("$venv_bin/python" "$here/list_claimed_pythons.py" "$collection")"
         echo "==> ansible-core $core: the modules claim Python ${selected[*]}" \
             "(tests/config.yml python_requires, within what this ansible-test supports)"
         ;;

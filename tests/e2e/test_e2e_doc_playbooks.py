@@ -5,7 +5,7 @@
 """Every playbook the documentation shows runs, at -v, without printing a secret.
 
 The playbooks of README.md and docs/ (```yaml blocks and docs/**/*.yml) and the modules' EXAMPLES, as
-tests/tools/doc_playbooks.py extracts them for ansible-lint, run one after the other with ansible-playbook -v against
+tools/extract_doc_playbooks.py extracts them for ansible-lint, run one after the other with ansible-playbook -v against
 an emulator of their own: it holds the app they name (my-app, with the addon id the guide shows) and a fresh random API
 token. The variables they expect from a vault get fresh unique secrets. Nothing a user copies from the docs may show
 the API token, a fetched token, a given password or a generated one at -v: a loop item, a debug task or a registered
@@ -46,7 +46,7 @@ def doc_playbooks(workdir, home):
     Ansible expands ``~`` from the user's entry in the password database, never from $HOME: in the copies, ``~/``
     is the test's own home, so that the files the playbooks store land there.
     """
-    listed = subprocess.run([sys.executable, os.path.join(COLLECTION_ROOT, 'tests', 'tools', 'doc_playbooks.py'),
+    listed = subprocess.run([sys.executable, os.path.join(COLLECTION_ROOT, 'tools', 'extract_doc_playbooks.py'),
                              COLLECTION_ROOT, os.path.join(workdir, 'extracted')],
                             capture_output=True, text=True, check=True).stdout.split()
     os.makedirs(os.path.join(workdir, 'playbooks'))
