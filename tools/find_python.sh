@@ -6,6 +6,11 @@
 #                           pinned ansible-core supports up to 3.14); exit 1 if none
 #   find_python.sh --all    print "<major.minor> <path>" for every usable minor version
 #                           in the range (newest micro release of each), oldest first
+#   find_python.sh --pick CACHE [GIVEN]
+#                           print "<major.minor> <path>" of the interpreter the Makefile uses:
+#                           GIVEN when it is passed at all (an empty GIVEN prints nothing; "?" stands
+#                           for the version of one that does not run), else the one remembered in
+#                           CACHE while it exists, else the newest usable one, then remembered in CACHE
 #
 # Candidates: python3.X on PATH (pyenv shims that are not activated fail to run and
 # are skipped), then every pyenv installation.  Free-threaded builds and builds
@@ -17,6 +22,21 @@ set -uo pipefail
 min_minor="${MIN_MINOR:-12}"
 max_minor="${MAX_MINOR:-14}"
 mode="${1:-}"
+
+if [ "$mode" = "--pick" ]; then
+    cache="${2:?usage: find_python.sh --pick CACHE [GIVEN]}"
+    if [ "$#" -ge 3 ]; then
+        given="$3"
+        [ -n "$given" ] || exit 0
+        version="$("$given" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" || version=""
+        echo "${version:-?} $given"
+        exit 0
+    fi
+    if [ -f "$cache" ] && read -r version path < "$cache" && [ -n "${path:-}" ] && [ -e "$path" ]; then
+        echo "$version $path"
+        exit 0
+    fi
+fi
 
 candidates=()
 
@@ -65,12 +85,16 @@ if [ -z "$found" ]; then
 fi
 
 sorted="$(printf '%s' "$found" | sort -V -k1,1)"
+newest="$(printf '%s\n' "$sorted" | tail -n 1)"
 
-if [ "$mode" = "--all" ]; then
+if [ "$mode" = "--pick" ]; then
+    micro="${newest%% *}"
+    mkdir -p "$(dirname "$cache")"
+    echo "${micro%.*} ${newest#* }" | tee "$cache"
+elif [ "$mode" = "--all" ]; then
     # Keep the newest micro release of each minor version.
     printf '%s\n' "$sorted" | awk '{ split($1, v, "."); key = v[1] "." v[2]; best[key] = $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
         END { for (i = 1; i <= n; i++) print order[i], best[order[i]] }'
 else
-    last="$(printf '%s\n' "$sorted" | tail -n 1)"
-    echo "${last#* }"
+    echo "${newest#* }"
 fi

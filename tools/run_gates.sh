@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Run every gate of `make test`, each as `make <gate>`, and print a summary.
 #
-#   run_gates.sh STATUS_DIR GATE...
+#   run_gates.sh STATUS_DIR [--background 'GATE...'] GATE...
+#   run_gates.sh --skip STATUS_DIR GATE REASON
 #
 # Every gate runs even when an earlier one failed.  A gate reports to STATUS_DIR:
-#   <gate>.skipped   it could not run at all (the reason inside), e.g. no suitable Python;
+#   <gate>.skipped   it could not run at all (the reason inside), e.g. no suitable Python: the
+#                    Makefile's rule for such a gate is `run_gates.sh --skip`, which writes the
+#                    file, says so on stderr, and exits 0;
 #   <gate>.notes     it ran, but left something out (one line each), e.g. a Python version
-#                    of the claim that this machine does not have.
+#                    of the claim that this machine does not have: each gate runs with
+#                    GATE_NOTES set to the path of that file, for the scripts that have notes.
+# Both files are removed before the gate runs; <gate>.result gets its exit status and time.
+# The gates named with --background run one after the other alongside the others (they wait more
+# than they compute), their output printed at the end; the summary keeps the order of GATE....
 # The summary gives each gate's result and time, then the notes, and ends with the line
 # "gates: N passed, N failed, N skipped".  Exit status: 1 if a gate failed; also 1 if a gate
 # was skipped and REQUIRE_ALL_GATES=1 (the default when CI=true: CI's machine has every
@@ -15,37 +22,90 @@
 # Environment: MAKE (default: make).
 set -uo pipefail
 
+if [ "${1:-}" = "--skip" ]; then
+    if [ "$#" -ne 4 ]; then
+        echo "usage: $0 --skip STATUS_DIR GATE REASON" >&2
+        exit 2
+    fi
+    mkdir -p "$2"
+    echo "$4" > "$2/$3.skipped"
+    echo "SKIPPED make $3: $4" >&2
+    exit 0
+fi
+
 if [ "$#" -lt 2 ]; then
-    echo "usage: $0 STATUS_DIR GATE..." >&2
+    echo "usage: $0 STATUS_DIR [--background 'GATE...'] GATE..." >&2
     exit 2
 fi
 
 status_dir="$1"
 shift
+background=""
+if [ "${1:-}" = "--background" ]; then
+    background=" ${2:-} "
+    shift 2
+fi
 make_cmd="${MAKE:-make}"
 if [ -z "${REQUIRE_ALL_GATES:-}" ]; then
     if [ "${CI:-}" = "true" ]; then REQUIRE_ALL_GATES=1; else REQUIRE_ALL_GATES=0; fi
 fi
 
 mkdir -p "$status_dir"
+now_us() { local t="${EPOCHREALTIME:-$(date +%s.%N)}"; t="${t/./}"; echo "${t:0:16}"; }
+seconds_since() { local us=$(( $(now_us) - $1 )); printf '%d.%d' $((us / 1000000)) $(((us % 1000000) / 100000)); }
+total_start=$(now_us)
+
+# One gate: its status files cleared, `make GATE`, then its exit status and time in <gate>.result.
+run_gate() {
+    local gate="$1" start rc
+    rm -f "$status_dir/$gate".*
+    start=$(now_us)
+    GATE_NOTES="$status_dir/$gate.notes" "$make_cmd" --no-print-directory "$gate"
+    rc=$?
+    echo "$rc $(seconds_since "$start")" > "$status_dir/$gate.result"
+}
+
+# The background gates start first, one after the other in one lane, their output kept in <gate>.log
+# and printed once the other gates are done: they mostly wait on slow answers, the others on the CPUs.
+lane=()
+for gate in "$@"; do
+    [[ "$background" == *" $gate "* ]] && lane+=("$gate")
+done
+lane_pid=""
+if [ "${#lane[@]}" -gt 0 ]; then
+    echo "==> in the background, their output below once the other gates are done: ${lane[*]}"
+    ( for gate in "${lane[@]}"; do run_gate "$gate" > "$status_dir/$gate.log" 2>&1; done ) &
+    lane_pid=$!
+fi
+
+for gate in "$@"; do
+    [[ "$background" == *" $gate "* ]] && continue
+    echo
+    echo "==> make $gate"
+    run_gate "$gate"
+    read -r rc seconds < "$status_dir/$gate.result"
+    [ "$rc" -eq 0 ] && echo "==> make $gate: passed in ${seconds}s" || echo "==> make $gate: FAILED in ${seconds}s"
+done
+
+if [ -n "$lane_pid" ]; then
+    wait "$lane_pid"
+    for gate in "${lane[@]}"; do
+        echo
+        echo "==> make $gate (ran in the background)"
+        cat "$status_dir/$gate.log" 2>/dev/null
+    done
+fi
+
 results=()
 passed=0
 failed=0
 skipped=0
 failed_names=()
 skipped_names=()
-now_us() { local t="${EPOCHREALTIME:-$(date +%s.%N)}"; t="${t/./}"; echo "${t:0:16}"; }
-seconds_since() { local us=$(( $(now_us) - $1 )); printf '%d.%d' $((us / 1000000)) $(((us % 1000000) / 100000)); }
-total_start=$(now_us)
-
 for gate in "$@"; do
-    rm -f "$status_dir/$gate".*
-    echo
-    echo "==> make $gate"
-    start=$(now_us)
-    "$make_cmd" --no-print-directory "$gate"
-    rc=$?
-    seconds=$(seconds_since "$start")
+    rc=1
+    seconds=0
+    [ -f "$status_dir/$gate.result" ] && read -r rc seconds < "$status_dir/$gate.result"
     if [ "$rc" -ne 0 ]; then
         result=FAILED
         failed=$((failed + 1))
@@ -58,8 +118,7 @@ for gate in "$@"; do
         result=passed
         passed=$((passed + 1))
     fi
-    results+=("$(printf '  %-15s %-8s %7ss' "$gate" "$result" "$seconds")")
-    echo "==> make $gate: $result in ${seconds}s"
+    results+=("$(printf '  %-19s %-8s %7ss' "$gate" "$result" "$seconds")")
 done
 
 total=$(seconds_since "$total_start")

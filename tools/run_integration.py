@@ -4,12 +4,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run ansible-test integration against the local Scalingo emulator.
 
-    run_integration.py --collection DIR --ansible-bin VENV_BIN --python X.Y --emulator-python PYTHON [ANSIBLE-TEST ARGS]
+    run_integration.py --source ROOT --copy DIR --ansible-bin VENV_BIN --python X.Y --emulator-python PYTHON
+                       [ANSIBLE-TEST ARGS]
 
+0. copies the collection at ROOT into DIR/ansible_collections/scalingo/cloud (tools/sync_collection.py): a copy of
+   its own, so that other gates can run meanwhile, and so can this one on another ansible-core;
 1. starts the emulator (tests/emulator, its command line) with its default seed, and waits for its state file;
-2. writes DIR/tests/integration/integration_config.yml from that state: the connection the targets use, where
+2. writes tests/integration/integration_config.yml in the copy from that state: the connection the targets use, where
    PostgreSQL listens for their login checks, and the emulator's control API (what targets tagged ``emulator`` need);
-3. runs ``ansible-test integration --local --python X.Y`` from DIR with VENV_BIN first on PATH;
+3. runs ``ansible-test integration --local --python X.Y`` from the copy with VENV_BIN first on PATH;
 4. stops the emulator, and exits with ansible-test's status.
 
 ansible-test passes no environment variable to the targets: integration_config.yml is how they learn where to go
@@ -94,12 +97,15 @@ def integration_config(state):
 
 def main(argv):
     parser = argparse.ArgumentParser()
-    parser.add_argument('--collection', required=True)
+    parser.add_argument('--source', required=True, help='the collection to test (its git work tree)')
+    parser.add_argument('--copy', required=True, help='where to lay out ansible_collections/scalingo/cloud')
     parser.add_argument('--ansible-bin', required=True)
     parser.add_argument('--python', required=True)
     parser.add_argument('--emulator-python', required=True)
     args, ansible_test_args = parser.parse_known_args(argv)
-    collection = os.path.abspath(args.collection)
+    collection = os.path.join(os.path.abspath(args.copy), 'ansible_collections', 'scalingo', 'cloud')
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sync_collection.py'),
+                    args.source, collection], check=True)
     config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
     with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
         process, state = start_emulator(args.emulator_python, collection, work)

@@ -3,6 +3,7 @@
 #
 #   run_sanity.sh VENV_BIN COLLECTION_DIR CONTROLLER_VERSION PYBIN_DIR TARGET_PYTHONS [ansible-test args...]
 #
+# 0. prepare_ansible_test.py --offline: ansible-test's pip bootstrap works without its download.
 # 1. Every sanity test on the controller Python (the virtualenv's version).
 # 2. The tests that run once per Python version (compile, import) on each other Python
 #    version the modules claim: TARGET_PYTHONS is "auto" (the versions of tests/config.yml's
@@ -31,6 +32,7 @@ targets="$5"
 shift 5
 
 here="$(cd "$(dirname "$0")" && pwd)"
+"$venv_bin/python" "$here/prepare_ansible_test.py" --offline
 core="$("$venv_bin/python" -c 'from ansible.release import __version__; print(__version__)')"
 
 note() {
