@@ -63,11 +63,12 @@ LOCK := $(REQ)/constraints.txt
 COMPAT_LOCK := $(REQ)/constraints-core$(OLD_CORE).txt
 make_venv = '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
 
-# The gates of `make test`, run by tools/run_gates.sh in this order; those of BACKGROUND_GATES run alongside
-# the others, each in its own copy of the collection: they mostly wait for the emulator's slow answers.
+# The gates of `make test`, run by tools/run_gates.sh in this order; those of BACKGROUND_GATES run one after the
+# other alongside the others: they mostly wait for the emulator's slow answers (the integration gates each work in
+# a copy of the collection of their own, e2e only reads the shared one).
 TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee e2e \
 	integration integration-compat
-BACKGROUND_GATES := integration integration-compat
+BACKGROUND_GATES := integration integration-compat e2e
 NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e integration
 OLD_CORE_GATES := units-compat sanity-compat integration-compat
 

@@ -65,7 +65,7 @@ run_gate() {
     echo "$rc $(seconds_since "$start")" > "$status_dir/$gate.result"
 }
 
-# The background gates start first, one after the other in one lane, their output kept in <gate>.log
+# The background gates start first, one after the other in one lane, their output kept in output-<gate>.log
 # and printed once the other gates are done: they mostly wait on slow answers, the others on the CPUs.
 lane=()
 for gate in "$@"; do
@@ -74,7 +74,7 @@ done
 lane_pid=""
 if [ "${#lane[@]}" -gt 0 ]; then
     echo "==> in the background, their output below once the other gates are done: ${lane[*]}"
-    ( for gate in "${lane[@]}"; do run_gate "$gate" > "$status_dir/$gate.log" 2>&1; done ) &
+    ( for gate in "${lane[@]}"; do run_gate "$gate" > "$status_dir/output-$gate.log" 2>&1; done ) &
     lane_pid=$!
 fi
 
@@ -92,7 +92,7 @@ if [ -n "$lane_pid" ]; then
     for gate in "${lane[@]}"; do
         echo
         echo "==> make $gate (ran in the background)"
-        cat "$status_dir/$gate.log" 2>/dev/null
+        cat "$status_dir/output-$gate.log" 2>/dev/null
     done
 fi
 
