@@ -123,3 +123,22 @@ def user_and_password(data, name):
     if password is not None and (not isinstance(password, str) or not password):
         raise ShapeError('"password" as a non-empty string or null')
     return found, password
+
+
+def variables(data):
+    """The app's environment of ``GET /v1/apps/{app}/variables``: name -> value, each name once. Values are secrets:
+    no message here ever quotes one."""
+    listed = _object(data, 'a JSON object').get('variables')
+    if not isinstance(listed, list):
+        raise ShapeError('a "variables" list')
+    found = {}
+    for item in listed:
+        item = _object(item, 'variables as objects')
+        name = _text(item, 'name', 'variables with their')
+        value = item.get('value')
+        if not isinstance(value, str):
+            raise ShapeError('variables with their "value" as a string')
+        if name in found:
+            raise ShapeError('each variable listed once')
+        found[name] = value
+    return found

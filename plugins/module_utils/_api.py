@@ -14,12 +14,12 @@ from urllib.parse import quote
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 
-from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
+from ansible_collections.scalingo.cloud.plugins.module_utils import _answers, _endpoint
 from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advice
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
-from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import DATABASE, Tokens, renewable
+from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER, DATABASE, Tokens, renewable
 
 COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
@@ -31,6 +31,7 @@ class ScalingoClient:
 
     def __init__(self, params):
         connection = Connection(params)
+        self.connection = connection
         self.auth_root, self.api_root, self.db_api_root = connection.auth_root, connection.api_root, connection.db_api_root
         self.secrets = Secrets()
         for secret in (connection.api_token, connection.database_token):
@@ -57,6 +58,23 @@ class ScalingoClient:
 
     def redact(self, text):
         return self.secrets.text(text) if isinstance(text, str) else text
+
+    # --- where the database listens ---------------------------------------------------
+
+    def endpoint(self, users):
+        """The endpoint of the database whose ``users`` were listed, from the app's environment (``_endpoint``). Every
+        credential of the environment is kept out of every message from then on."""
+        url = self.tokens.app_path() + '/variables'
+        dummy, data = self.tokens.send(BEARER, lambda auth: self.transport.request('GET', url, 'variables', auth,
+                                                                                   replayable=True))
+        variables = _answers.read('GET', url, _answers.variables, data)
+        for secret in _endpoint.secrets_in(variables):
+            self.add_secret(secret)
+        addon = self.connection.addon
+        try:
+            return _endpoint.find(variables, users, addon if addon in _endpoint.ENV_TYPES else None)
+        except _endpoint.EndpointError as exc:
+            raise ScalingoError(str(exc), method='GET', url=url)
 
     # --- database users --------------------------------------------------------------
 

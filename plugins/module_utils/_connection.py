@@ -153,6 +153,9 @@ def check_connection_params(params):
             return 'app', "app %r is not an app name or id (letters, digits, '-' and '_')" % app
     else:
         return 'api_token', 'api_token (or SCALINGO_API_TOKEN) is required, unless database_token (or SCALINGO_DATABASE_TOKEN) is given'
+    if params.get('connection') and not (params.get('api_token') and params.get('app')):
+        return 'connection', ("connection reads the app's environment, which takes api_token and app: a database token "
+                              "alone cannot read it; set both, or leave connection out")
     return None
 
 

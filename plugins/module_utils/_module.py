@@ -20,7 +20,8 @@ class ScalingoModule:
     """Owns the AnsibleModule, the client and the result of one module run.
 
     Subclasses give their own ``argument_spec``, may override ``check_params`` and implement ``execute``;
-    ``returned_secrets`` names the keys of the result that hold a password on purpose.
+    ``returned_secrets`` names the keys of the result that hold a password on purpose. Every module takes
+    ``connection``: ``endpoint()`` serves it.
     """
 
     argument_spec = {}
@@ -28,6 +29,7 @@ class ScalingoModule:
 
     def __init__(self):
         spec = connection_argument_spec()
+        spec.update(connection=dict(type='bool', default=False))
         spec.update(self.argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
         if REQUESTS_IMPORT_ERROR:
@@ -46,6 +48,15 @@ class ScalingoModule:
             if spec_entry.get('no_log') and self.params.get(option):
                 self.client.add_secret(self.params[option])
 
+    def endpoint(self, users):
+        """With ``connection``, the endpoint of the database whose ``users`` were listed (``_endpoint.Endpoint``), its
+        public part returned as ``connection``; None without. Read before any write: a failure here changes nothing."""
+        if not self.params['connection']:
+            return None
+        endpoint = self.client.endpoint(users)
+        self.result['connection'] = endpoint.public
+        return endpoint
+
     def check_params(self):
         """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
         return None
@@ -57,7 +68,7 @@ class ScalingoModule:
         """Fail with what the result says was done before (``changed``, and what a module reports of its changes);
         nothing secret in any form gets out."""
         secrets = self.client.secrets
-        done = secrets.value(self.result, keep=self.returned_secrets)
+        done = secrets.value(self.result, keep=self.returned_secrets + ('connection',))
         done.pop('diff', None)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
@@ -75,4 +86,4 @@ class ScalingoModule:
         except Refusal as refusal:
             self.fail(refusal.message, refusal.failure)
         # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
-        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets))
+        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets + ('connection',)))

@@ -92,7 +92,7 @@ class Tokens:
         """The addon's id, resolved from its type through the app's addon list when needed."""
         if self._addon_id is None:
             app, addon = self._connection.app, self._connection.addon
-            url = self._app_path() + '/addons'
+            url = self.app_path() + '/addons'
             dummy, data = self._with_bearer('GET', url, 'addons')
             matches = _answers.read('GET', url, _answers.addon_ids, data, addon)
             if not matches:
@@ -110,7 +110,8 @@ class Tokens:
     def _with_bearer(self, method, url, step):
         return self.send(BEARER, lambda auth: self._transport.request(method, url, step, auth, replayable=True))
 
-    def _app_path(self):
+    def app_path(self):
+        """The URL of the app on the regional API."""
         return self._connection.api_root + '/v1/apps/' + quote(self._connection.app, safe='')
 
     def _exchange(self):
@@ -122,6 +123,6 @@ class Tokens:
 
     def _addon_token(self):
         """A database token of the addon, with the bearer token."""
-        url = self._app_path() + '/addons/' + quote(self.addon_id, safe='') + '/token'
+        url = self.app_path() + '/addons/' + quote(self.addon_id, safe='') + '/token'
         dummy, data = self._with_bearer('POST', url, 'addon_token')
         return _answers.read('POST', url, _answers.addon_token, data)

@@ -58,6 +58,11 @@ class UserChanges:
         self.plans = plan_all(self.entries, self.listed, self.exclusive, self.where)
         return self.plans
 
+    def cancel(self):
+        """Nothing will be written after all (a check before the first write failed): the task reports the users as
+        listed, and no change."""
+        self.plans = []
+
     def apply(self):
         """Make every change, in the order of the entries (removals of unlisted users last); stop at the first that
         fails, saying what was done and what was not."""

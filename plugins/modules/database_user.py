@@ -65,12 +65,17 @@ options:
     default: on_create
 extends_documentation_fragment:
   - scalingo.cloud.connection
+  - scalingo.cloud.endpoint
   - scalingo.cloud.attributes
   - scalingo.cloud.attributes.CHECK_AND_DIFF
 notes:
   - Protected users (the one Scalingo creates with the database) can be neither removed, nor given a new
     password, nor recreated; asking so fails and changes nothing.
-  - In check mode, a password that only Scalingo can generate is not returned.
+  - In check mode, a password that only Scalingo can generate is not returned, nor the RV(connection_uri) that would
+    hold it.
+  - RV(connection_uri) is built with the password the module knows. With O(password) and
+    O(update_password=on_create), on a user that already exists, Scalingo cannot tell whether that password is
+    still the user's; use O(update_password=always) to be sure.
 seealso:
   - module: scalingo.cloud.database_user_info
 '''
@@ -117,6 +122,24 @@ EXAMPLES = r'''
     name: reporting
     state: reset_password
   register: reset
+  no_log: true
+
+- name: Create a user for a BI tool, and store its connection URI where only its owner can read it
+  scalingo.cloud.database_user:
+    app: my-app
+    addon: postgresql
+    name: metabase
+    read_only: true
+    password: "{{ vault_metabase_password }}"
+    connection: true
+  register: metabase_user
+  no_log: true  # the connection URI holds the password
+
+- name: Write the URI for the BI tool, in a file readable by its owner only
+  ansible.builtin.copy:
+    content: "{{ metabase_user.connection_uri }}"
+    dest: ~/metabase-database.url
+    mode: "0400"
   no_log: true
 
 - name: Remove a user
@@ -168,6 +191,49 @@ password_changed:
   returned: always
   type: bool
   sample: true
+connection:
+  description:
+    - Where the database listens, without any credential. Connect with the name and password of one of its users.
+  returned: when O(connection=true)
+  type: dict
+  contains:
+    scheme:
+      description: The scheme of the database's URL.
+      type: str
+      returned: success
+      sample: postgres
+    host:
+      description: The host name; for a database with several hosts (a MongoDB replica set), the hosts and their
+        ports as the URL lists them.
+      type: str
+      returned: success
+      sample: my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com
+    port:
+      description: The port; null when the URL gives none or lists several hosts.
+      type: int
+      returned: success
+      sample: 30000
+    database:
+      description: The name of the database; null when the URL gives none.
+      type: str
+      returned: success
+      sample: my_app_1234
+    options:
+      description: The options of the URL's query string, such as C(sslmode), but any that looks like a credential.
+      type: dict
+      returned: success
+      sample: {"sslmode": "prefer"}
+connection_uri:
+  description:
+    - The database's URL with this user's name and password (percent-encoded), ready for a tool or a driver
+      (C(psycopg) and C(libpq) take it as it is).
+    - Returned when the module knows the password, that is when O(password) is given, or when Scalingo generated one
+      in this run. In check mode, only with O(password). Not returned with O(state=absent).
+    - A secret like the password. Register the result with C(no_log), and store it in a vault or a file readable
+      by its owner only.
+  returned: when O(connection=true) and the password is known
+  type: str
+  sample: postgres://metabase:K_gaef6ripo7Ao4Uaxai6Kiey@my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com:30000/my_app_1234?sslmode=prefer
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
@@ -180,7 +246,7 @@ class DatabaseUser(ScalingoModule):
     """The one-entry case of database_users."""
 
     argument_spec = ENTRY_SPEC
-    returned_secrets = ('password',)
+    returned_secrets = ('password', 'connection_uri')
 
     def check_params(self):
         return check_entry(self.params)
@@ -189,6 +255,7 @@ class DatabaseUser(ScalingoModule):
         name = self.params['name']
         changes = UserChanges(self.client, self.warn, [self.params])
         changes.plan()
+        endpoint = self.endpoint(changes.listed)
         if not self.module.check_mode:
             try:
                 changes.apply()
@@ -204,6 +271,9 @@ class DatabaseUser(ScalingoModule):
         )
         if name in done['passwords']:
             self.result['password'] = done['passwords'][name]
+        known = self.result.get('password') or self.params['password']
+        if endpoint is not None and known and self.params['state'] != 'absent':
+            self.result['connection_uri'] = endpoint.uri(name, known)
 
 
 def main():

@@ -22,6 +22,7 @@ options:
     aliases: [user, username]
 extends_documentation_fragment:
   - scalingo.cloud.connection
+  - scalingo.cloud.endpoint
   - scalingo.cloud.attributes
   - scalingo.cloud.attributes.INFO_MODULE
 seealso:
@@ -49,6 +50,18 @@ EXAMPLES = r'''
 - name: Say whether it exists
   ansible.builtin.debug:
     msg: "metabase {{ 'exists' if metabase.users else 'does not exist' }}"
+
+- name: Where the database listens
+  scalingo.cloud.database_user_info:
+    app: my-app
+    addon: postgresql
+    name: metabase
+    connection: true
+  register: pg
+
+- name: Show the host and port, to open the firewall of a BI tool
+  ansible.builtin.debug:
+    msg: "{{ pg.connection.host }}:{{ pg.connection.port }}"
 '''
 
 RETURN = r'''
@@ -79,6 +92,38 @@ users:
       type: dict
       returned: success
       sample: {"password_encryption": "SCRAM-SHA-256"}
+connection:
+  description:
+    - Where the database listens, without any credential. Connect with the name and password of one of its users.
+  returned: when O(connection=true)
+  type: dict
+  contains:
+    scheme:
+      description: The scheme of the database's URL.
+      type: str
+      returned: success
+      sample: postgres
+    host:
+      description: The host name; for a database with several hosts (a MongoDB replica set), the hosts and their
+        ports as the URL lists them.
+      type: str
+      returned: success
+      sample: my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com
+    port:
+      description: The port; null when the URL gives none or lists several hosts.
+      type: int
+      returned: success
+      sample: 30000
+    database:
+      description: The name of the database; null when the URL gives none.
+      type: str
+      returned: success
+      sample: my_app_1234
+    options:
+      description: The options of the URL's query string, such as C(sslmode), but any that looks like a credential.
+      type: dict
+      returned: success
+      sample: {"sslmode": "prefer"}
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
@@ -97,6 +142,7 @@ class DatabaseUserInfo(ScalingoModule):
 
     def execute(self):
         users = self.client.list_users()
+        self.endpoint(users)
         name = self.params['name']
         if name is not None:
             users = [user for user in users if user['name'] == name]

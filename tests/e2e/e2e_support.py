@@ -13,16 +13,19 @@
   ``playbooks_together`` run many hosts, or several ansible-playbook processes at the same moment.
 - ``Postgres`` logs in to the PostgreSQL server of an addon over TCP, as a given user with a given password.
 - ``assert_same_outcome`` compares the check-mode result of a task with the real one.
+- ``secret_forms`` and ``find_leaks`` look for secrets in text, in every form a leak may take.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -39,6 +42,7 @@ CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
 
 DEMO_APP = 'emu-demo-app'
 USER_MODULE = 'scalingo.cloud.database_user'
+USERS_MODULE = 'scalingo.cloud.database_users'
 INFO_MODULE = 'scalingo.cloud.database_user_info'
 
 
@@ -95,6 +99,24 @@ def own_emulator(apps):
 def new_password():
     """A long unique password Scalingo accepts: 48 characters among letters, digits, '-' and '_'."""
     return 'E2e_' + secrets.token_urlsafe(33)
+
+
+def secret_forms(secret):
+    """Every form in which ``secret`` may leak: as is, JSON- and Python-escaped, URL-encoded, and in base64 (standard
+    and URL-safe, padded or not, alone or after ':' as in a Basic header). Written apart from the modules' own list
+    (plugins/module_utils/_redaction.py), so that the tests check it rather than repeat it."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
+             quote(secret, safe=''), quote_plus(secret, safe='')}
+    for raw in (secret.encode('utf-8'), b':' + secret.encode('utf-8')):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(raw).decode('ascii')
+            forms.update((encoded, encoded.rstrip('=')))
+    return sorted(form for form in forms if len(form) >= 8)
+
+
+def find_leaks(text, named_secrets):
+    """The labels of ``named_secrets`` (``{label: secret}``) found in ``text`` in any of their ``secret_forms``."""
+    return sorted(label for label, secret in named_secrets.items() if any(form in text for form in secret_forms(secret)))
 
 
 def fault(route='*', **spec):

@@ -20,7 +20,6 @@ import copy
 import http.client
 import json
 import re
-import time
 
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +31,15 @@ from requests.structures import CaseInsensitiveDict
 
 # Scalingo's rules, shared with the emulator of the end-to-end tests so that the two cannot disagree.
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator import rules
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_replies import (  # noqa: F401  (tests import them here)
+    MISSING,
+    AfterApplying,
+    Call,
+    Late,
+    Reply,
+    Trickle,
+    TrickledBody,
+)
 
 # Long, unique secrets: easy to scan for, and never a substring of anything else.
 API_TOKEN = 'tk-us-unit-Qm7vX2pL9sT4wB8nK3hR6yD1fJ5gZ0cA'
@@ -41,8 +49,6 @@ DB_TOKEN = 'dbtoken-unit-eyJ2nV5cX8zA1qW4eR7tY0uI3oP6lK9m'
 OTHER_DB_TOKEN = 'dbtoken-unit-eyJ7hG4fD1sA8pO5iU2yT9rE6wQ3zXc'
 PASSWORD = 'pw-unit-Nq4Ve8Rk2Ty6Ui0Op3As7Df1Gh5Jk9Lz'      # 40 characters
 PASSWORD2 = 'pw-unit-Zx1Cv5Bn9Mq3We7Rt2Yu6Io0Pa4Sd8Fg'     # 40 characters
-
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
 
 # How the transport fails, as requests raises it: no answer in time, a connection lost once the request was sent, and
 # a connection that could not be made (nothing sent).
@@ -59,6 +65,14 @@ ADDON_ID = 'ad-0c4f8e2a-5b7d-4e19-a3c6-9d1e2f3a4b5c'
 OTHER_ADDON_ID = 'ad-7e1d9c3b-2a4f-4d6e-8b0a-1c2d3e4f5a6b'
 MYSQL_ADDON_ID = '5c599fd6f18b3202f7ab4e66'          # an old-style id: 24 hexadecimal characters
 PROTECTED_USER = 'my-app-4321'
+# The app's environment: the database's URL with its protected user's credentials, an alias of it, other secrets.
+PROTECTED_PASSWORD = 'pw-protected-unit-Hk3Lm8Qw2Er5Ty9Ui1Op4As7Df0Gz'
+APP_SECRET = 'secret-key-base-unit-Zq9Xw3Ec6Rv1Tb4Yn7Um0Ik2Ol5Pa8'
+PG_HOST = 'my-app-4321.postgresql.a.osc-fr1.scalingo-dbs.com'
+PG_URL = 'postgres://%s:%s@%s:30000/my_app_4321?sslmode=prefer' % (PROTECTED_USER, PROTECTED_PASSWORD, PG_HOST)
+REDIS_URL = 'redis://:redis-pw-unit-Lp0Ok9Ij8Uh7Yg6Tf5Rd4Es3@redis.example:31000'
+
+SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2, PROTECTED_PASSWORD, APP_SECRET)
 
 AUTH_BASE = 'https://auth.scalingo.com'
 API_BASE = 'https://api.osc-fr1.scalingo.com'
@@ -69,108 +83,13 @@ _ROUTES = (
     ('auth', 'POST', re.compile(r'^/v1/tokens/exchange$'), 'exchange'),
     ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons$'), 'addons'),
     ('api', 'POST', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)/token$'), 'addon_token'),
+    ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/variables$'), 'variables'),
     ('db', 'GET', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'list'),
     ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'create'),
     ('db', 'PATCH', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'update'),
     ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)/reset_password$'), 'reset'),
     ('db', 'DELETE', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'delete'),
 )
-
-_MISSING = object()
-
-
-class Reply:
-    """A scripted answer: a status with a JSON body, a text body or no body, and headers."""
-
-    def __init__(self, status, json=_MISSING, text=None, headers=None):  # pylint: disable=redefined-outer-name
-        self.status = status
-        self.json = json
-        self.text = text
-        self.headers = dict(headers or {})
-
-    def __repr__(self):
-        return 'Reply(%s)' % self.status
-
-
-class AfterApplying:
-    """A scripted failure that comes after the fake really applied the request: the answer is lost."""
-
-    def __init__(self, failure):
-        self.failure = failure
-
-    def __repr__(self):
-        return 'AfterApplying(%r)' % (self.failure,)
-
-
-class Late:
-    """A scripted failure after which the fake applies the request late, as a write the server finishes after the
-    client gave up waiting: when the ``after``-th request from then on arrives."""
-
-    def __init__(self, failure, after=1):
-        self.failure = failure
-        self.after = after
-
-    def __repr__(self):
-        return 'Late(%r)' % (self.failure,)
-
-
-class Trickle:
-    """A scripted answer whose body arrives one byte every ``interval`` seconds, in real time."""
-
-    def __init__(self, reply, interval):
-        self.reply = reply
-        self.interval = interval
-
-
-class _TrickledBody:
-    """A raw body for requests that yields one byte at a time, slowly."""
-
-    def __init__(self, content, interval):
-        self._content = content
-        self._interval = interval
-
-    def read(self, amount=None, **kwargs):
-        if not self._content:
-            return b''
-        time.sleep(self._interval)
-        byte, self._content = self._content[:1], self._content[1:]
-        return byte
-
-    def close(self):
-        pass
-
-
-class Call:
-    """One request as the fake received it."""
-
-    def __init__(self, request, service, route, timeout, verify):
-        self.method = request.method
-        self.url = request.url
-        self.service = service
-        self.route = route
-        self.headers = dict(request.headers)
-        body = request.body
-        if isinstance(body, bytes):
-            body = body.decode('utf-8')
-        self.raw_body = body
-        try:
-            self.body = json.loads(body) if body else None
-        except ValueError:
-            self.body = body
-        self.timeout = timeout
-        self.verify = verify
-        self.status = None
-
-    @property
-    def host(self):
-        return urlsplit(self.url).hostname
-
-    def text(self):
-        """Everything this request carried, as one string to scan."""
-        return '\n'.join([self.method, self.url, json.dumps(self.headers, sort_keys=True), self.raw_body or ''])
-
-    def __repr__(self):
-        return '<%s %s -> %s>' % (self.method, self.url, self.status)
 
 
 def user(name, read_only=False, protected=False, encryption='SCRAM-SHA-256', password=None):
@@ -203,6 +122,9 @@ class FakeScalingo(BaseAdapter):
             ],
         }
         self.addon_tokens = {ADDON_ID: DB_TOKEN}
+        self.variables = {APP: collections.OrderedDict([
+            ('SCALINGO_POSTGRESQL_URL', PG_URL), ('DATABASE_URL', '$SCALINGO_POSTGRESQL_URL'),
+            ('SCALINGO_REDIS_URL', REDIS_URL), ('SECRET_KEY_BASE', APP_SECRET), ('PLAIN_SETTING', 'plain-setting-unit')])}
         self.databases = {
             ADDON_ID: collections.OrderedDict([(PROTECTED_USER, user(PROTECTED_USER, protected=True))]),
         }
@@ -305,7 +227,7 @@ class FakeScalingo(BaseAdapter):
                 raise item
             if isinstance(item, Trickle):
                 response = self._respond(call, request, item.reply)
-                response.raw = _TrickledBody(response._content, item.interval)
+                response.raw = TrickledBody(response._content, item.interval)
                 response._content, response._content_consumed = False, False
                 return response
             return self._respond(call, request, item)
@@ -327,7 +249,7 @@ class FakeScalingo(BaseAdapter):
         response.request = request
         response.connection = self
         headers = CaseInsensitiveDict(reply.headers)
-        if reply.json is not _MISSING:
+        if reply.json is not MISSING:
             content = json.dumps(reply.json).encode('utf-8')
             headers.setdefault('Content-Type', 'application/json; charset=utf-8')
         elif reply.text is not None:
@@ -371,6 +293,15 @@ class FakeScalingo(BaseAdapter):
         if app not in self.apps or addon not in [a['id'] for a in self.apps[app]] or addon not in self.addon_tokens:
             return Reply(404, json=rules.not_found('addon'))
         return Reply(200, json={'addon': {'id': addon, 'token': self.addon_tokens[addon]}})
+
+    def _variables(self, call, app):
+        refused = self._check_bearer(call)
+        if refused:
+            return refused
+        if app not in self.apps:
+            return Reply(404, json=rules.not_found('app'))
+        return Reply(200, json={'variables': [dict(id='var-%d' % index, name=name, value=value)
+                                              for index, (name, value) in enumerate(self.variables.get(app, {}).items())]})
 
     # --- database API -------------------------------------------------------------------
 

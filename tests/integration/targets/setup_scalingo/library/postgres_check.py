@@ -6,7 +6,8 @@
 
 """Test-only module of the integration targets: what a database user can do in PostgreSQL.
 
-It logs in as ``user`` with ``password`` and, when asked, tries to create a table (``write``: read-write users can,
+It logs in as ``user`` with ``password`` (or with the connection URI ``uri``, as returned by the modules) and,
+when asked, tries to create a table (``write``: read-write users can,
 read-only users cannot) and to read one (``read``). It never fails for a refused login or statement: it reports
 them, for the target to assert on. Requires psycopg on the host that runs it.
 """
@@ -16,18 +17,21 @@ module: postgres_check
 short_description: What a database user can do in PostgreSQL (integration tests only)
 description: Logs in as a user and reports whether it could log in, write (create a table) and read a table.
 options:
-  host: {type: str, required: true, description: Host of the PostgreSQL server.}
-  port: {type: int, required: true, description: Its port.}
-  dbname: {type: str, required: true, description: The database.}
+  uri: {type: str, description: A connection URI to log in with as it is; instead of the next five options.}
+  host: {type: str, description: Host of the PostgreSQL server.}
+  port: {type: int, description: Its port.}
+  dbname: {type: str, description: The database.}
   sslmode: {type: str, default: prefer, description: libpq's sslmode.}
-  user: {type: str, required: true, description: The user to log in as.}
-  password: {type: str, required: true, description: Its password.}
+  password: {type: str, description: Its password.}
+  user: {type: str, required: true, description: The user to log in as (with O(uri), the user it must name).}
   write: {type: bool, default: false, description: Try to create (and drop) a table.}
   read: {type: str, description: A table to read a row of.}
 author: [scalingo.cloud contributors (@scalingo-community)]
 '''
 
 import uuid
+
+from urllib.parse import unquote
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -40,21 +44,29 @@ except ImportError:  # pragma: no cover - reported by the module
 
 def main():
     module = AnsibleModule(argument_spec=dict(
-        host=dict(type='str', required=True), port=dict(type='int', required=True),
-        dbname=dict(type='str', required=True), sslmode=dict(type='str', default='prefer'),
-        user=dict(type='str', required=True), password=dict(type='str', required=True, no_log=True),
+        uri=dict(type='str', no_log=True), host=dict(type='str'), port=dict(type='int'),
+        dbname=dict(type='str'), sslmode=dict(type='str', default='prefer'),
+        user=dict(type='str', required=True), password=dict(type='str', no_log=True),
         write=dict(type='bool', default=False), read=dict(type='str'),
-    ), supports_check_mode=True)
+    ), required_one_of=[('uri', 'password')], mutually_exclusive=[('uri', 'password')],
+        required_by=dict(password=('host', 'port', 'dbname')), supports_check_mode=True)
     if psycopg is None:
         module.fail_json(msg='postgres_check needs psycopg (pip install "psycopg[binary]")')
     p = module.params
     result = dict(changed=False, login=False, write=None, read=None)
     try:
-        conn = psycopg.connect(host=p['host'], port=p['port'], dbname=p['dbname'], user=p['user'],
-                               password=p['password'], sslmode=p['sslmode'], connect_timeout=10, autocommit=True)
+        if p['uri']:
+            conn = psycopg.connect(p['uri'], connect_timeout=10, autocommit=True)
+        else:
+            conn = psycopg.connect(host=p['host'], port=p['port'], dbname=p['dbname'], user=p['user'],
+                                   password=p['password'], sslmode=p['sslmode'], connect_timeout=10, autocommit=True)
     except psycopg.OperationalError as exc:
         # The server's words only: never the connection string.
-        result['login_error'] = str(exc).replace(p['password'], '********').splitlines()[-1].strip()
+        message = str(exc)
+        for secret in (p['uri'], p['password'], unquote(p['uri'] or '').rpartition('@')[0]):
+            if secret:
+                message = message.replace(secret, '********')
+        result['login_error'] = message.splitlines()[-1].strip()
         module.exit_json(**result)
     with conn:
         result['login'] = conn.execute('SELECT current_user').fetchone()[0] == p['user']
