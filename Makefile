@@ -64,8 +64,7 @@ COMPAT_LOCK := $(REQ)/constraints-core$(OLD_CORE).txt
 make_venv = '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
 
 # The gates of `make test`, run by tools/run_gates.sh in this order; those of BACKGROUND_GATES run one after the
-# other alongside the others: they mostly wait for the emulator's slow answers (the integration gates each work in
-# a copy of the collection of their own, e2e only reads the shared one).
+# other alongside the others, each in a copy of the collection of its own: they mostly wait for the emulator.
 TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee e2e \
 	integration integration-compat
 BACKGROUND_GATES := integration integration-compat e2e
@@ -144,9 +143,11 @@ ee: install
 	'$(VENV_BIN)/python' '$(TOOLS)/check_execution_environment.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' \
 		--tarball '$(TARBALL)' --collections-path '$(INSTALLED)' --work '$(BUILD)/ee' --context '$(BUILD)/ee-context'
 
-e2e: venv collection
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python -m pytest -p no:cacheprovider -n 2 \
-		$(PYTEST_ARGS) tests/emulator tests/e2e tests/awx
+# From a copy of the collection of its own: it runs alongside the gates that use the shared one.
+e2e: venv
+	'$(HELPER_PY)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud'
+	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud' \
+		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) tests/emulator tests/e2e tests/awx
 
 integration: venv
 	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-$(NEW_CORE)' \

@@ -10,6 +10,8 @@ them); outside a git work tree every file is taken except well-known build
 and cache directories.  Unchanged files are left alone, changed ones are
 copied again, and files that no longer exist in the source are deleted.
 
+Two runs at once take turns (a lock file beside ``ansible_collections/``).
+
 The copy gets its own (empty) git repository: ansible-test looks for version
 control from the collection root upwards and would otherwise find the outer
 work tree, in which the copy is ignored, and see no files at all.
@@ -18,6 +20,7 @@ work tree, in which the copy is ignored, and see no files at all.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
@@ -226,10 +229,15 @@ def main() -> int:
     paths = [path for path in paths if not path.replace(os.sep, '/').startswith('build/')]
 
     os.makedirs(dest, exist_ok=True)
-    copied, deleted = sync(source, dest, paths)
+    # `make test` runs gates side by side, and each brings the copy up to date first: one at a time, or one would
+    # delete a file that the other is copying.
+    with open(os.path.join(os.sep.join(parts[:-3]), '.sync-%s-%s.lock' % (parts[-2], parts[-1])), 'w',
+              encoding='utf-8') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        copied, deleted = sync(source, dest, paths)
 
-    if not args.no_git:
-        ensure_git(dest)
+        if not args.no_git:
+            ensure_git(dest)
 
     print('collection copy %s: %d files (from %s), %d copied, %d deleted' % (dest, len(paths), origin, copied, deleted))
 

@@ -17,7 +17,7 @@ runner's events and stdout. These tests do the same with ansible_runner.run():
   nothing, and no secret (API token, tokens the services issued, passwords) may appear in the job events, the
   stdout or the files of the artifacts dir.
 
-`make e2e` runs them, from the collection copy in build/, with the end-to-end tests.
+`make e2e` runs them, from the collection copy in build/e2e/, with the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def awx_job():
     ansible_runner = pytest.importorskip('ansible_runner')
     collections = _collections_path()
     if collections is None:
-        pytest.skip('run from the collection copy (build/ansible_collections/scalingo/cloud), as make does')
+        pytest.skip('run from the collection copy (build/e2e/ansible_collections/scalingo/cloud), as make does')
     if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
         pytest.skip('ansible-playbook is not next to %s' % sys.executable)
     sys.path.insert(0, str(EMULATOR_DIR))

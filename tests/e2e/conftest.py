@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the end-to-end tests: real ansible runs against the local Scalingo emulator and real PostgreSQL.
 
-Run them with ``make e2e``: it lays the collection out under build/ansible_collections/scalingo/cloud and runs
+Run them with ``make e2e``: it lays the collection out under build/e2e/ansible_collections/scalingo/cloud and runs
 pytest from there. One emulator serves the whole session; every test starts from the seed (``emu.reset()``).
 
 Fixtures:

@@ -72,7 +72,7 @@ def missing_requirements():
         return 'psycopg is not installed (tests/requirements/e2e.txt): run the end-to-end tests with make e2e'
     if collections_path() is None:
         return ('the tests do not run from a copy laid out as ansible_collections/scalingo/cloud: '
-                'run them with make e2e, which runs them from build/ansible_collections/scalingo/cloud')
+                'run them with make e2e, which runs them from build/e2e/ansible_collections/scalingo/cloud')
     for program in ('ansible-playbook', 'ansible'):
         if not os.access(os.path.join(bin_dir(), program), os.X_OK):
             return '%s not found next to %s: run the end-to-end tests with make e2e' % (program, sys.executable)
