@@ -103,8 +103,12 @@ class Endpoint:
         given password left as it is would come back as ``********`` inside the URI. Drivers decode either form.
         """
         url = self._url
-        encoded = ''.join('%%%02X' % byte for byte in bytearray(password.encode('utf-8')))
+        encoded = ''.join('%%%02X' % byte for byte in password.encode('utf-8'))
         return '%s://%s:%s@%s%s%s' % (url.scheme, quote(user, safe=''), encoded, url.hosts, url.path, url.query)
+
+    def uris(self, passwords):
+        """The URI of each user of ``passwords`` (name -> password)."""
+        return dict((user, self.uri(user, password)) for user, password in passwords.items())
 
 
 def secrets_in(variables):

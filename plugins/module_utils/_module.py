@@ -57,6 +57,12 @@ class ScalingoModule:
         self.result['connection'] = endpoint.public
         return endpoint
 
+    @property
+    def _kept(self):
+        """The keys of the result that no redaction touches: the secrets returned on purpose, and ``connection``, built
+        from the address alone."""
+        return tuple(self.returned_secrets) + ('connection',)
+
     def check_params(self):
         """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
         return None
@@ -68,7 +74,7 @@ class ScalingoModule:
         """Fail with what the result says was done before (``changed``, and what a module reports of its changes);
         nothing secret in any form gets out."""
         secrets = self.client.secrets
-        done = secrets.value(self.result, keep=self.returned_secrets + ('connection',))
+        done = secrets.value(self.result, keep=self._kept)
         done.pop('diff', None)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
@@ -86,4 +92,4 @@ class ScalingoModule:
         except Refusal as refusal:
             self.fail(refusal.message, refusal.failure)
         # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
-        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets + ('connection',)))
+        self.module.exit_json(**self.client.secrets.value(self.result, keep=self._kept))

@@ -271,9 +271,9 @@ class DatabaseUser(ScalingoModule):
         )
         if name in done['passwords']:
             self.result['password'] = done['passwords'][name]
-        known = self.result.get('password') or self.params['password']
-        if endpoint is not None and known and self.params['state'] != 'absent':
-            self.result['connection_uri'] = endpoint.uri(name, known)
+        uris = endpoint.uris(changes.known_passwords()) if endpoint is not None else {}
+        if name in uris:
+            self.result['connection_uri'] = uris[name]
 
 
 def main():

@@ -276,16 +276,7 @@ class DatabaseUsers(ScalingoModule):
             self.result.update((key, done[key]) for key in _RESULT_KEYS)
         self.result['diff'] = done['diff']
         if endpoint is not None:
-            self.result['connection_uris'] = self._uris(endpoint, done['passwords'])
-
-    def _uris(self, endpoint, generated):
-        """The URI of every listed user whose password is known: generated in this run, or given."""
-        uris = {}
-        for entry in self.params['users']:
-            known = generated.get(entry['name']) or entry['password']
-            if known and entry['state'] != 'absent':
-                uris[entry['name']] = endpoint.uri(entry['name'], known)
-        return uris
+            self.result['connection_uris'] = endpoint.uris(changes.known_passwords())
 
 
 def main():
