@@ -8,8 +8,7 @@
 #    any finding fails.
 # 2. build_docs.py: the module reference rendered to RST and HTML into DEST, and checked against
 #    ansible-doc.
-# COLLECTION_DIR is build/ansible_collections/scalingo/cloud: Ansible finds the collection through
-# build/, and runs the virtualenv's programs.
+# COLLECTION_DIR is build/ansible_collections/scalingo/cloud; antsibull-docs runs there through run_in_collection.sh.
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then
@@ -23,8 +22,7 @@ dest="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 collections_path="$(cd "$collection/../../.." && pwd)"
 
-(cd "$collection" && ANSIBLE_COLLECTIONS_PATH="$collections_path" PATH="$venv_bin:$PATH" \
-    "$venv_bin/antsibull-docs" lint-collection-docs --plugin-docs --check-extra-docs-refs \
-    --validate-collection-refs all --disallow-unknown-collection-refs .)
+"$here/run_in_collection.sh" "$venv_bin" "$collection" antsibull-docs lint-collection-docs --plugin-docs \
+    --check-extra-docs-refs --validate-collection-refs all --disallow-unknown-collection-refs .
 echo '==> antsibull-docs lint-collection-docs --plugin-docs: no finding'
 "$venv_bin/python" "$here/build_docs.py" --collections-path "$collections_path" --dest "$dest"

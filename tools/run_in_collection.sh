@@ -6,7 +6,7 @@
 # COLLECTION_DIR is build/ansible_collections/scalingo/cloud.  The command runs there with
 # VENV_BIN first on PATH (so `python` is the virtualenv's), Ansible finding the collection through
 # build/ (ANSIBLE_COLLECTIONS_PATH), and ansible_collections.scalingo.cloud importable from Python
-# (PYTHONPATH=build/).  Used by `make e2e`, `make pytest`, `make demo` and `make bench`.
+# (PYTHONPATH=build/).  Used by `make e2e`, `make pytest`, `make demo`, `make bench`, and the lint and docs gates.
 set -euo pipefail
 
 if [ "$#" -lt 3 ]; then

@@ -23,54 +23,19 @@ tests/integration/README.md.
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+import emulator_process
 
 APP = 'emu-demo-app'
 TWIN_APP = 'emu-twin-pg'
 
 
-def start_emulator(python, collection, work):
-    state_file = os.path.join(work, 'emulator.json')
-    log = open(os.path.join(work, 'emulator.log'), 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-    emulator_dir = os.path.join(collection, 'tests', 'emulator')
-    env = dict(os.environ, PYTHONPATH=emulator_dir)
-    process = subprocess.Popen([python, '-m', 'scalingo_emulator', '--seed', os.path.join(emulator_dir, 'seed.yml'),
-                                '--state-file', state_file], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while not os.path.exists(state_file):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            with open(log.name, encoding='utf-8') as handle:
-                sys.exit('run_integration: the emulator did not start:\n' + handle.read())
-        time.sleep(0.1)
-    with open(state_file, encoding='utf-8') as handle:
-        return process, json.load(handle)
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def addon(state, app, addon_type, index=0):
-    for found in state['apps']:
-        if found['name'] == app:
-            return [a for a in found['addons'] if a['type'] == addon_type][index]
-    raise KeyError(app)
-
-
 def integration_config(state):
     """The variables of the targets, against the emulator."""
-    pg_addon = addon(state, APP, 'postgresql')
+    pg_addon = emulator_process.addon(state, APP, 'postgresql')
     postgres = state['addons'][pg_addon['id']]['postgres']
     urls = state['urls']
     return {
@@ -88,8 +53,8 @@ def integration_config(state):
         'scalingo_emulator_url': urls['control'],
         'scalingo_emulator': {
             'twin_app': TWIN_APP,
-            'mysql_addon': addon(state, APP, 'mysql')['id'],
-            'redis_addon': addon(state, APP, 'redis')['id'],
+            'mysql_addon': emulator_process.addon(state, APP, 'mysql')['id'],
+            'redis_addon': emulator_process.addon(state, APP, 'redis')['id'],
             'limited_token': [t['token'] for t in state['api_tokens'] if t['name'] == 'limited'][0],
         },
     }
@@ -108,7 +73,11 @@ def main(argv):
                     args.source, collection], check=True)
     config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
     with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
-        process, state = start_emulator(args.emulator_python, collection, work)
+        try:
+            process, state = emulator_process.start(args.emulator_python, os.path.join(collection, 'tests', 'emulator'),
+                                                    work)
+        except emulator_process.EmulatorError as exc:
+            sys.exit('run_integration: %s' % exc)
         try:
             with open(config, 'w', encoding='utf-8') as handle:
                 # JSON is YAML.
@@ -119,7 +88,7 @@ def main(argv):
             print('==> %s' % ' '.join(command), flush=True)
             status = subprocess.run(command, cwd=collection, env=env, check=False).returncode
         finally:
-            stop(process)
+            emulator_process.stop(process)
             os.remove(config)
     return status
 

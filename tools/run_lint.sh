@@ -7,8 +7,7 @@
 #    meta/, changelogs/; .ansible-lint says what is left out and why).
 # 2. The playbooks shown in README.md and docs/*.md, and the modules' EXAMPLES as the tasks of a
 #    playbook, extracted into PLAYBOOK_DIR by extract_doc_playbooks.py.
-# COLLECTION_DIR is build/ansible_collections/scalingo/cloud: Ansible finds the collection through
-# build/, and runs the virtualenv's programs.
+# COLLECTION_DIR is build/ansible_collections/scalingo/cloud; ansible-lint runs there through run_in_collection.sh.
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then
@@ -20,11 +19,9 @@ venv_bin="$1"
 collection="$2"
 playbook_dir="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
-collections_path="$(cd "$collection/../../.." && pwd)"
 
 lint() {
-    ANSIBLE_COLLECTIONS_PATH="$collections_path" PATH="$venv_bin:$PATH" "$venv_bin/ansible-lint" --offline --nocolor \
-        --profile production "$@"
+    "$here/run_in_collection.sh" "$venv_bin" "$collection" ansible-lint --offline --nocolor --profile production "$@"
 }
 
 cd "$collection"
