@@ -104,6 +104,16 @@ def test_addon_token_is_scoped_to_its_addon(emu, owner, ids):
     assert owner.db("GET", ids["twin2"], token=twin_token).status == 401
 
 
+def test_the_apps_environment_is_not_served(emu, owner):
+    # GET /v1/apps/{app}/variables holds every secret of an app: the emulator has no such route, like Scalingo's
+    # answer to a path it does not know
+    emu.reset_log()
+    for app in (DEMO, emu.app(DEMO).id):
+        resp = owner.api("GET", "/v1/apps/%s/variables" % app)
+        assert resp.status == 404 and resp.json() == {"error": "not found"}
+    assert [e["route"] for e in emu.requests(service="api") if e["path"].endswith("/variables")] == ["api.unknown"] * 2
+
+
 def test_unknown_app_or_addon_is_404(emu, owner, ids):
     resp = owner.api("GET", "/v1/apps/no-such-app/addons")
     assert resp.status == 404 and resp.json() == {"resource": "app", "error": "not found"}

@@ -58,14 +58,6 @@ class ControlApi(object):
             return json_reply(200, {"expired": emu.expire_tokens(payload.get("kind", "all"), payload.get("addon_id"))})
         if name == "reset-users" and method == "POST":
             return json_reply(200, {"removed": emu.reset_users(payload.get("addon_id"))})
-        if name == "variables":
-            if method == "GET":
-                return json_reply(200, {"variables": emu.variables(first("app"))})
-            if method == "POST":
-                if not isinstance(payload, dict):
-                    raise ValueError("expected {\"app\": NAME, \"set\": {...}, \"unset\": [...]}")
-                return json_reply(200, {"variables": emu.set_variables(payload.get("app"), payload.get("set"),
-                                                                       payload.get("unset"))})
         if name == "reset" and method == "POST":
             return json_reply(200, emu.reset(users=payload.get("users", True), tokens=payload.get("tokens", False)))
         return None

@@ -109,8 +109,6 @@ class Emulator(object):
             self.workdir = files.make_workdir()
             self._start_postgres()
             self._seed_users()
-            for app in self.apps:
-                app.compute_variables()
             for service in SERVICES + ("control",):
                 port = int(self.requested_ports.get(service) or 0)
                 self._servers[service] = Server((self.host, port), self, service)
@@ -354,43 +352,11 @@ class Emulator(object):
                     removed.append({"addon_id": addon.id, "name": user.name})
         return removed
 
-    def variables(self, app):
-        """The app's environment variables as the main API lists them (copies): ``[{"id", "name", "value"}]``."""
-        with self._lock:
-            return self._app_for_control(app).variables_json()
-
-    def set_variables(self, app, set=None, unset=None):  # pylint: disable=redefined-builtin
-        """Change an app's variables: ``set`` ({name: value}) adds or overrides, ``unset`` ([name]) removes, computed
-        ones included. ``reset()`` brings the computed ones back. Returns the variables."""
-        set, unset = set or {}, unset or []
-        if not isinstance(set, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in set.items()):
-            raise ValueError("set must be an object of variable names to string values")
-        if not isinstance(unset, list) or not all(isinstance(name, str) for name in unset):
-            raise ValueError("unset must be a list of variable names")
-        with self._lock:
-            target = self._app_for_control(app)
-            for name in unset:
-                target.variables.pop(name, None)
-            target.variables.update(set)
-            return target.variables_json()
-
-    def reset_variables(self):
-        with self._lock:
-            for app in self.apps:
-                app.reset_variables()
-
-    def _app_for_control(self, app):
-        try:
-            return self.app(app)
-        except KeyError:
-            raise ValueError("unknown app %r" % (app,))
-
     def reset(self, users=True, tokens=False):
-        """Back to the seed: settings, faults, log and counters, the apps' variables (and users, and issued tokens)."""
+        """Back to the seed: settings, faults, log and counters (and users, and issued tokens)."""
         with self._lock:
             removed = self.reset_users() if users else []
             self._reset_runtime()
-            self.reset_variables()
             if tokens:
                 self.tokens.issued = {}
             return {"removed_users": removed}

@@ -22,17 +22,6 @@ PROVIDER_NAMES = {
     "opensearch": "OpenSearch",
 }
 TOKEN_KINDS = ("auth", "addon")
-# The app's environment variable of each addon type: SCALINGO_<name>_URL.
-VARIABLE_TYPES = OrderedDict([
-    ("postgresql", "POSTGRESQL"),
-    ("mysql", "MYSQL"),
-    ("mongodb", "MONGO"),
-    ("influxdb", "INFLUX"),
-    ("redis", "REDIS"),
-    ("elasticsearch", "ELASTICSEARCH"),
-    ("opensearch", "OPENSEARCH"),
-])
-PLAIN_SETTING = "hello-plain-setting-value"
 
 
 def iso(timestamp):
@@ -86,26 +75,6 @@ class Addon(object):
             data["dbms_attributes"] = {}
         return data
 
-    def connection_url(self):
-        """The URL Scalingo puts in the app's environment for this addon, with the protected user's credentials. For
-        a PostgreSQL addon backed by a real server: its real, working URL (psycopg connects with it as is)."""
-        user = self.protected_user
-        protected = self.users.get(user)
-        password = protected.password if protected is not None else secrets.token_urlsafe(36)
-        if self.pg is not None:
-            return "postgres://%s:%s@%s:%d/%s?sslmode=disable" % (user, password, self.pg.host, self.pg.port, self.pg.database)
-        host = "%s.%s.a.%s.scalingo-dbs.com" % (self.database.replace("_", "-").lower(), self.type, self.app.region)
-        second = host.replace(".a.", ".b.", 1)
-        urls = {
-            "postgresql": "postgres://%s:%s@%s:30000/%s?sslmode=prefer" % (user, password, host, self.database),
-            "mysql": "mysql://%s:%s@%s:3306/%s?useSSL=true&verifyServerCertificate=false" % (user, password, host, self.database),
-            "mongodb": "mongodb://%s:%s@%s:27017,%s:27017/%s?replicaSet=%s-rs0&ssl=true" % (
-                user, password, host, second, self.database, self.database),
-            "influxdb": "https://%s:%s@%s:8086/%s" % (user, password, host, self.database),
-            "redis": "redis://:%s@%s:6379" % (password, host),
-        }
-        return urls.get(self.type) or "https://%s:%s@%s:9200" % (user, password, host)
-
     def to_json(self):
         plan_display = self.plan.split("-", 1)[-1].replace("-", " ").title()
         return {
@@ -141,34 +110,6 @@ class App(object):
         self.members = spec.get("members")
         self.created_at = time.time()
         self.addons = [Addon(self, a) for a in spec.get("addons") or []]
-        self.computed_variables = OrderedDict()  # name -> value, made once per start (compute_variables)
-        self.variables = OrderedDict()  # what GET /v1/apps/{app}/variables answers now
-
-    def compute_variables(self):
-        """The app's environment as Scalingo would make it: SCALINGO_<TYPE>_URL of the first addon of each type,
-        DATABASE_URL as an alias of the PostgreSQL URL, and a few settings of the app (secrets random per start)."""
-        computed = OrderedDict()
-        for addon in self.addons:
-            name = "SCALINGO_%s_URL" % VARIABLE_TYPES.get(addon.type, addon.type.upper())
-            if name not in computed:
-                computed[name] = addon.connection_url()
-        if "SCALINGO_POSTGRESQL_URL" in computed:
-            computed["DATABASE_URL"] = "$SCALINGO_POSTGRESQL_URL"
-        computed["SECRET_KEY_BASE"] = secrets.token_hex(32)
-        computed["SMTP_PASSWORD"] = "smtp-" + secrets.token_urlsafe(36)
-        computed["PLAIN_SETTING"] = PLAIN_SETTING
-        self.computed_variables = computed
-        self.reset_variables()
-
-    def reset_variables(self):
-        self.variables = OrderedDict(self.computed_variables)
-
-    def variable_id(self, name):
-        return "env-" + str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/variables/%s" % (self.id, name)))
-
-    def variables_json(self):
-        """The variables as the main API lists them; values as written (an alias stays ``$NAME``)."""
-        return [{"id": self.variable_id(name), "name": name, "value": value} for name, value in self.variables.items()]
 
     def to_json(self):
         return {

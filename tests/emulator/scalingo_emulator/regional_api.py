@@ -35,9 +35,6 @@ class RegionalApi(object):
             return not_found("app")
         if request.route == "api.app":
             return json_reply(200, {"app": app.to_json()})
-        if request.route == "api.variables":
-            # ?aliases=false is accepted; the values are returned as written either way ($NAME stays $NAME)
-            return json_reply(200, {"variables": app.variables_json()})
         if request.route == "api.addons":
             return json_reply(200, {"addons": [a.to_json() for a in app.addons]})
         addon = None

@@ -26,7 +26,6 @@ ROUTES = [
     ("api", "GET", r"/v1/apps", "api.apps"),
     ("api", "GET", r"/v1/apps/(?P<app>[^/]+)", "api.app"),
     ("api", "GET", r"/v1/apps/(?P<app>[^/]+)/addons", "api.addons"),
-    ("api", "GET", r"/v1/apps/(?P<app>[^/]+)/variables", "api.variables"),
     ("api", "GET", r"/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)", "api.addon"),
     ("api", "POST", r"/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)/token", "api.addon_token"),
     ("db", "GET", r"/api/databases/(?P<db>[^/]+)", "db.database"),

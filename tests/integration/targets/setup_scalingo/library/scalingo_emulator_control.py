@@ -7,9 +7,8 @@
 """Test-only module of the integration targets: one call to the emulator's control API (tests/emulator/README.md).
 
 In this order: read the log of the requests answered so far (returned as ``log``, and ``counts`` by route), clear the
-faults left, reset the log, change settings, change an app's variables, arm new faults, fill the main API's
-rate-limit window. One task
-instead of a handful of ``ansible.builtin.uri`` calls.
+faults left, reset the log, change settings, arm new faults, fill the main API's rate-limit window. One task instead
+of a handful of ``ansible.builtin.uri`` calls.
 """
 
 DOCUMENTATION = r'''
@@ -21,15 +20,6 @@ options:
   read_log: {type: bool, default: false, description: Return the requests answered since the log was last reset.}
   faults: {type: list, elements: dict, default: [], description: Faults to arm, in place of any left.}
   settings: {type: dict, default: {}, description: Settings to change.}
-  variables:
-    description:
-      - Change the environment variables of an app (C(POST /_emulator/variables)); C(POST /_emulator/reset) restores them.
-      - Returns the names of the app's variables then, as C(variable_names), never their values.
-    type: dict
-    suboptions:
-      app: {type: str, required: true, description: The app.}
-      set: {type: dict, default: {}, no_log: true, description: 'Variables to add or override: name -> value.'}
-      unset: {type: list, elements: str, default: [], description: Variables to remove, computed ones included.}
   fill_rate_window:
     description: Send this many requests to the main API (listing the app's addons), to fill its rate-limit window.
     type: dict
@@ -79,9 +69,6 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         url=dict(type='str', required=True), read_log=dict(type='bool', default=False),
         faults=dict(type='list', elements='dict', default=[]), settings=dict(type='dict', default={}),
-        variables=dict(type='dict', options=dict(
-            app=dict(type='str', required=True), set=dict(type='dict', default={}, no_log=True),
-            unset=dict(type='list', elements='str', default=[]))),
         fill_rate_window=dict(type='dict', options=dict(
             count=dict(type='int', required=True), auth_url=dict(type='str', required=True),
             api_url=dict(type='str', required=True), api_token=dict(type='str', required=True, no_log=True),
@@ -98,9 +85,6 @@ def main():
     call(base + '/reset-log', 'POST', {})
     if module.params['settings']:
         call(base + '/settings', 'POST', module.params['settings'])
-    if module.params['variables']:
-        listed = call(base + '/variables', 'POST', module.params['variables'])['variables']
-        result['variable_names'] = [variable['name'] for variable in listed]
     if module.params['faults']:
         call(base + '/faults', 'POST', {'faults': module.params['faults']})
     if module.params['fill_rate_window']:
