@@ -22,6 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = os.path.join(HERE, "seed.yml")
 DEMO = "emu-demo-app"
 TWIN = "emu-twin-pg"
+LEGACY = "emu-legacy-app"
+# the seed's addon with features: force-ssl and publicly-available, both ACTIVATED
+LEGACY_MYSQL = "ad-c97f42d9-a4f5-43e8-b436-4fe0bfd38fda"
 GOOD_PW = "Correct_Horse_Battery_Staple_42"  # 31 chars
 OTHER_PW = "Another_Long_Password_Value_0987"
 

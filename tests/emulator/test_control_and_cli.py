@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from emulator_client import DEMO, GOOD_PW, HERE, SEED, Client, basic, bearer, call, create_body
+from emulator_client import DEMO, GOOD_PW, HERE, LEGACY_MYSQL, SEED, Client, basic, bearer, call, create_body
 
 
 def test_log_records_token_kinds_per_service(emu, ids):
@@ -100,6 +100,13 @@ def test_cli_state_file_and_clean_stop(tmp_path):
         assert state["env"]["SCALINGO_API_TOKEN"].startswith("tk-us-")
         resp = call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", basic(state["env"]["SCALINGO_API_TOKEN"]))
         assert resp.status == 200
+        # where each database listens, and its features
+        legacy = state["addons"][LEGACY_MYSQL]
+        assert legacy["features"] == {"force-ssl": "ACTIVATED", "publicly-available": "ACTIVATED"}
+        assert legacy["hostname"].startswith("emu-legacy-app-0481.mysql.a.osc-fr1.scalingo-dbs.com:")
+        for addon in state["addons"].values():
+            if addon["postgres"]:
+                assert addon["hostname"] == "127.0.0.1:%d" % addon["postgres"]["port"]
         pids = [a["postgres"]["pid"] for a in state["addons"].values() if a["postgres"]]
         assert all(_alive(pid) for pid in pids)
         proc.send_signal(signal.SIGTERM)

@@ -11,7 +11,7 @@ import secrets
 import uuid
 
 from . import rules
-from .model import PROVIDER_NAMES
+from .model import PROVIDER_NAMES, changed_features
 
 DEFAULT_SEED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seed.yml")
 
@@ -178,6 +178,10 @@ def _normalize_apps(apps):
             if addon.get("type") not in PROVIDER_NAMES:
                 raise EmulatorError("addon %s: type must be one of %s" % (addon["id"], ", ".join(PROVIDER_NAMES)))
             addon.setdefault("database", _default_database_name(app["name"], addon["id"]))
+            try:
+                addon["features"] = changed_features({}, addon.get("features") or {})
+            except ValueError as exc:
+                raise EmulatorError("addon %s: %s" % (addon["id"], exc))
     return apps
 
 

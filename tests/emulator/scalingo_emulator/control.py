@@ -58,8 +58,21 @@ class ControlApi(object):
             return json_reply(200, {"expired": emu.expire_tokens(payload.get("kind", "all"), payload.get("addon_id"))})
         if name == "reset-users" and method == "POST":
             return json_reply(200, {"removed": emu.reset_users(payload.get("addon_id"))})
+        if name == "features":
+            return self._features(method, first("addon_id"), payload)
         if name == "reset" and method == "POST":
             return json_reply(200, emu.reset(users=payload.get("users", True), tokens=payload.get("tokens", False)))
+        return None
+
+    def _features(self, method, addon_id, payload):
+        emu = self.emu
+        if method == "GET":
+            return json_reply(200, {"features": emu.features(addon_id)})
+        if method == "POST":
+            if not isinstance(payload, dict) or set(payload) != {"addon_id", "features"}:
+                raise ValueError('expected {"addon_id": ID, "features": {"force-ssl": "ACTIVATED", '
+                                 '"publicly-available": null}}')
+            return json_reply(200, {"features": emu.set_features(payload["addon_id"], payload["features"])})
         return None
 
     def _faults(self, method, parts, payload):

@@ -55,10 +55,7 @@ class DatabaseApi(object):
         if record["addon_id"] != addon.id:
             return error(settings["wrong_addon_token_status"], "token is not valid for this database")
         if request.route == "db.database":
-            return json_reply(200, {"database": {
-                "id": addon.id, "app_name": addon.app.name, "type_name": addon.type, "plan": addon.plan,
-                "name": addon.database, "status": "running", "features": [],
-            }})
+            return json_reply(200, {"database": addon.database_json()})
         if not addon.manages_users:
             return error(settings["unsupported_type_status"], rules.unsupported_type_message(addon.type))
         api = tokens.by_name[record["api_token"]]

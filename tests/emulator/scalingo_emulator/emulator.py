@@ -26,7 +26,7 @@ from .config import load_config, normalize_config, validate_settings
 from .control import ControlApi
 from .database_api import DatabaseApi
 from .faults import Faults, RateLimit
-from .model import App, Tokens, User
+from .model import App, Tokens, User, changed_features
 from .postgres import PgBackend
 from .regional_api import RegionalApi
 from .replies import error
@@ -92,8 +92,10 @@ class Emulator(object):
         self._reset_runtime()
 
     def _reset_runtime(self):
-        """Back to the seed's settings, with no fault, an empty log and a fresh rate-limit window."""
+        """Back to the seed's settings and features, with no fault, an empty log and a fresh rate-limit window."""
         self.settings = dict(self.seed_settings)
+        for addon in self.addons.values():
+            addon.features = dict(addon.seed_features)
         self._faults.reset()
         self._log.reset()
         self._rate_limit.reset()
@@ -254,6 +256,7 @@ class Emulator(object):
             "id": addon.id, "type": addon.type, "app": app.name, "app_id": app.id, "plan": addon.plan,
             "database": addon.database, "manages_users": addon.manages_users,
             "protected_user": addon.protected_user if addon.manages_users else None,
+            "hostname": addon.hostname, "features": dict(addon.features),
             "postgres": addon.pg.info() if addon.pg else None,
             "users": self._users_json(addon),
         }
@@ -352,8 +355,29 @@ class Emulator(object):
                     removed.append({"addon_id": addon.id, "name": user.name})
         return removed
 
+    def features(self, addon_id):
+        """An addon's features as the Database API reports them now: ``{name: status}``."""
+        with self._lock:
+            return dict(self._addon_for_control(addon_id).features)
+
+    def set_features(self, addon_id, changes):
+        """Give features of an addon a status (ACTIVATED, PENDING_TO_ACTIVATE, PENDING_TO_REMOVE) or remove them
+        (None): ``set_features(addon_id, {"force-ssl": "ACTIVATED", "publicly-available": None})``. Refused
+        (ValueError) when publicly-available would be on without force-ssl ACTIVATED. ``reset()`` restores the
+        seed's. Returns the features."""
+        with self._lock:
+            addon = self._addon_for_control(addon_id)
+            addon.features = changed_features(addon.features, changes)
+            return dict(addon.features)
+
+    def _addon_for_control(self, addon_id):
+        addon = self.addons.get(addon_id) if isinstance(addon_id, str) else None
+        if addon is None:
+            raise ValueError("unknown addon %r" % (addon_id,))
+        return addon
+
     def reset(self, users=True, tokens=False):
-        """Back to the seed: settings, faults, log and counters (and users, and issued tokens)."""
+        """Back to the seed: settings, features, faults, log and counters (and users, and issued tokens)."""
         with self._lock:
             removed = self.reset_users() if users else []
             self._reset_runtime()

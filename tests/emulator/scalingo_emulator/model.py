@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 import uuid
+import zlib
 from collections import OrderedDict
 
 from . import rules
@@ -22,10 +24,47 @@ PROVIDER_NAMES = {
     "opensearch": "OpenSearch",
 }
 TOKEN_KINDS = ("auth", "addon")
+# What GET /api/databases/{id} reports as the version of each type (plausible, fixed).
+READABLE_VERSIONS = {
+    "postgresql": "16.6.0",
+    "mysql": "8.0.40",
+    "mongodb": "7.0.16",
+    "influxdb": "1.8.10",
+    "redis": "7.2.7",
+    "elasticsearch": "7.10.2",
+    "opensearch": "2.17.1",
+}
+FEATURE_STATUSES = ("ACTIVATED", "PENDING_TO_ACTIVATE", "PENDING_TO_REMOVE")
+_FEATURE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# go-scalingo's MaintenanceWindow: every Tuesday, 03:00 UTC, for 8 hours
+MAINTENANCE_WINDOW = {"weekday_utc": 2, "starting_hour_utc": 3, "duration_in_hour": 8}
 
 
 def iso(timestamp):
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(timestamp))
+
+
+def changed_features(features, changes):
+    """``features`` ({name: status}) with ``changes`` applied ({name: status, or None to remove it}), checked against
+    Scalingo's rule that publicly-available requires force-ssl. Raises ValueError."""
+    if not isinstance(changes, dict):
+        raise ValueError("features must be an object of feature names to a status, or to null to remove one")
+    result = dict(features)
+    for name, status in changes.items():
+        if not isinstance(name, str) or not _FEATURE_NAME.match(name):
+            raise ValueError("feature name %r: lowercase letters, digits and single hyphens only" % (name,))
+        if status is None:
+            result.pop(name, None)
+        elif status in FEATURE_STATUSES:
+            result[name] = status
+        else:
+            raise ValueError("feature %s: status %r is not one of %s (or null to remove it)"
+                             % (name, status, ", ".join(FEATURE_STATUSES)))
+    public = result.get("publicly-available")
+    if public in ("ACTIVATED", "PENDING_TO_ACTIVATE") and result.get("force-ssl") != "ACTIVATED":
+        raise ValueError("publicly-available (%s) requires force-ssl ACTIVATED, and force-ssl would be %s"
+                         % (public, result.get("force-ssl") or "absent"))
+    return result
 
 
 class User(object):
@@ -51,6 +90,23 @@ class Addon(object):
         self.users = OrderedDict()
         self.pg = None  # PgCluster for postgresql addons when the PostgreSQL backend is on
         self.provisioned_at = time.time()
+        # checked by config.normalize_config; reset() brings them back
+        self.seed_features = dict(spec.get("features") or {})
+        self.features = dict(self.seed_features)
+
+    @property
+    def address(self):
+        """``(host, port)`` where the database listens: the real PostgreSQL server when there is one (a client can
+        connect there), else a Scalingo-like name with a port stable for the addon."""
+        if self.pg is not None:
+            return self.pg.host, self.pg.port
+        host = "%s.%s.a.%s.scalingo-dbs.com" % (self.database.replace("_", "-").lower(), self.type, self.app.region)
+        return host, 30000 + zlib.crc32(self.id.encode("utf-8")) % 10000
+
+    @property
+    def hostname(self):
+        """What the Database API calls hostname: "FQDN and port of the database", one string."""
+        return "%s:%d" % self.address
 
     @property
     def manages_users(self):
@@ -74,6 +130,29 @@ class Addon(object):
         elif other_dbms_attributes == "empty":
             data["dbms_attributes"] = {}
         return data
+
+    def database_json(self):
+        """The database as GET /api/databases/{id} shows it (go-scalingo's Database): one node, no cluster."""
+        host, port = self.address
+        return {
+            "id": self.id,
+            "resource_id": self.database,
+            "app_name": self.app.name,
+            "created_at": iso(self.provisioned_at),
+            "plan": self.plan,
+            "status": "running",
+            "type_name": self.type,
+            "readable_version": READABLE_VERSIONS[self.type],
+            "hostname": self.hostname,
+            "instances": [{
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/instances/0" % self.id)),
+                "hostname": host, "port": port, "status": "running", "type": "db-node",
+            }],
+            "features": [{"name": name, "status": status} for name, status in self.features.items()],
+            "cluster": False,
+            "encryption_at_rest": True,
+            "maintenance_window": dict(MAINTENANCE_WINDOW),
+        }
 
     def to_json(self):
         plan_display = self.plan.split("-", 1)[-1].replace("-", " ").title()
