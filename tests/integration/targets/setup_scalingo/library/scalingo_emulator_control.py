@@ -7,19 +7,33 @@
 """Test-only module of the integration targets: one call to the emulator's control API (tests/emulator/README.md).
 
 In this order: read the log of the requests answered so far (returned as ``log``, and ``counts`` by route), clear the
-faults left, reset the log, change settings, arm new faults, fill the main API's rate-limit window. One task instead
-of a handful of ``ansible.builtin.uri`` calls.
+faults left, reset the log, change settings, change an addon's features, arm new faults, fill the main API's
+rate-limit window. One task instead of a handful of ``ansible.builtin.uri`` calls.
 """
 
 DOCUMENTATION = r'''
 module: scalingo_emulator_control
 short_description: Drive the Scalingo emulator's control API (integration tests only)
-description: Reads the emulator's log of requests, clears and arms faults, changes settings, in one task.
+description: Reads the emulator's log of requests, clears and arms faults, changes settings and features, in one task.
 options:
   url: {type: str, required: true, description: The emulator's control URL.}
   read_log: {type: bool, default: false, description: Return the requests answered since the log was last reset.}
   faults: {type: list, elements: dict, default: [], description: Faults to arm, in place of any left.}
   settings: {type: dict, default: {}, description: Settings to change.}
+  features:
+    description:
+      - Change the features that C(GET /api/databases/{id}) reports for an addon (C(POST /_emulator/features));
+        C(POST /_emulator/reset) restores the seed's.
+      - The emulator refuses publicly-available (C(ACTIVATED) or C(PENDING_TO_ACTIVATE)) while force-ssl is not
+        C(ACTIVATED), and the task fails.
+      - Returns the addon's features then, as C(features).
+    type: dict
+    suboptions:
+      addon_id: {type: str, required: true, description: The addon.}
+      features:
+        type: dict
+        required: true
+        description: 'Feature name -> C(ACTIVATED), C(PENDING_TO_ACTIVATE), C(PENDING_TO_REMOVE), or null to remove it.'
   fill_rate_window:
     description: Send this many requests to the main API (listing the app's addons), to fill its rate-limit window.
     type: dict
@@ -69,6 +83,8 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         url=dict(type='str', required=True), read_log=dict(type='bool', default=False),
         faults=dict(type='list', elements='dict', default=[]), settings=dict(type='dict', default={}),
+        features=dict(type='dict', options=dict(
+            addon_id=dict(type='str', required=True), features=dict(type='dict', required=True))),
         fill_rate_window=dict(type='dict', options=dict(
             count=dict(type='int', required=True), auth_url=dict(type='str', required=True),
             api_url=dict(type='str', required=True), api_token=dict(type='str', required=True, no_log=True),
@@ -85,6 +101,11 @@ def main():
     call(base + '/reset-log', 'POST', {})
     if module.params['settings']:
         call(base + '/settings', 'POST', module.params['settings'])
+    if module.params['features']:
+        try:
+            result['features'] = call(base + '/features', 'POST', module.params['features'])['features']
+        except HTTPError as exc:
+            module.fail_json(msg='The emulator refused the features: %s' % exc.read().decode('utf-8', 'replace'), **result)
     if module.params['faults']:
         call(base + '/faults', 'POST', {'faults': module.params['faults']})
     if module.params['fill_rate_window']:
