@@ -23,7 +23,7 @@ options:
         O(addon) must be the addon id and O(app) is not needed.
       - Takes precedence over O(api_token) when both are set. With O(api_token) and O(app) as well, a database token
         that Scalingo refuses (it expired) is replaced by a new one, fetched with the API token, once per task.
-      - If not set, the value of the E(SCALINGO_DATABASE_TOKEN) environment variable is used, then E(DB_BEARER_TOKEN).
+      - If not set, the value of the E(SCALINGO_DATABASE_TOKEN) environment variable is used.
     type: str
   app:
     description:
@@ -36,8 +36,9 @@ options:
       - The database addon, by id (C(ad-...)) or by type (V(postgresql), V(mysql), V(mongodb) or V(influxdb)).
       - A type is resolved from the app's addons and fails when the app has none, or several, of that type.
       - Redis, Elasticsearch and OpenSearch addons have no database users.
-      - Required. If not set, the value of the E(SCALINGO_ADDON) environment variable is used.
+      - If not set, the value of the E(SCALINGO_ADDON) environment variable is used.
     type: str
+    required: true
   region:
     description:
       - Scalingo region of the app, such as V(osc-fr1) or V(osc-secnum-fr1).
@@ -63,7 +64,7 @@ options:
       - Root URL of the Scalingo database API, by default derived from O(region).
       - A bare host is read as C(https://<host>); a trailing C(/api) is accepted.
       - If not set, the value of the E(SCALINGO_DB_API_URL) environment variable is used,
-        then E(SCALINGO_DB_URL), then E(DB_API_URL).
+        then E(SCALINGO_DB_URL) (the Scalingo CLI's name).
     type: str
   timeout:
     description:
@@ -96,8 +97,10 @@ notes:
     answer was lost is never sent again blindly, as the users are read again first. A write that may still be applied
     after the task gave up waiting is reported as such, with a warning.
   - Tokens and passwords never appear in messages, diffs, warnings or returned values, in any form a server may echo
-    them, except a password that Scalingo generated, returned once by M(scalingo.cloud.database_user) so it can be
-    stored; register that result with C(no_log).
+    them, but for the passwords that Scalingo generated in the task, returned once so that they can be stored
+    (C(password) of M(scalingo.cloud.database_user), C(passwords) of M(scalingo.cloud.database_users), and the
+    connection URIs that hold them). Register such a result with C(no_log). A password given to a module is never
+    returned.
   - Never pass a token or a password in the arguments of an ad-hoc command (C(-a)), as ansible-core 2.19 and later print
     them when the command fails. Use the environment variables, or a playbook and a vault.
 '''

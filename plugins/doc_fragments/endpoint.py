@@ -5,18 +5,24 @@
 
 
 class ModuleDocFragment:
-    # The option every module takes to say how to connect to the database itself.
+    # The option every module takes to say where the database listens.
     DOCUMENTATION = r'''
 options:
-  connection:
+  return_connection:
     description:
-      - Also return where the database listens, as C(connection), without any credential; and, with the modules
-        that manage users, the URL that connects to it as each user whose password the module knows
-        (C(connection_uri), C(connection_uris)). See the return values.
-      - Read from the app's environment (the C(SCALINGO_<TYPE>_URL) variable of the database, whose user is the
-        database's protected user). That takes one more request, and needs O(api_token) and O(app), not only a
-        O(database_token). Nothing else of the environment is ever returned or shown.
-      - When no such variable or several different ones are found, the task fails saying why, before any change.
+      - Also return where the database listens, as RV(connection) (host, port, database name, URI options, whether
+        it accepts TLS connections only and whether it can be reached from the internet), without any credential.
+      - With the modules that manage users, also return the URI of each user whose password Scalingo generated in
+        this run (C(connection_uri) of M(scalingo.cloud.database_user), C(connection_uris) of
+        M(scalingo.cloud.database_users)). A password given to the module is never returned, in any form. Build
+        that user's URI in the playbook instead, from RV(connection) and the password URL-encoded (with C(/) encoded
+        as C(%2F), which the C(urlencode) filter leaves as it is), as the EXAMPLES of M(scalingo.cloud.database_user)
+        show.
+      - Read from Scalingo's Database API with the database token the task holds anyway (C(GET /api/databases/<id>)),
+        in one more request, so it works with a O(database_token) alone. The database is named after its protected user,
+        from the users the task lists anyway; with none or several, the task fails before any change.
+      - PostgreSQL and MySQL databases only. Scalingo documents no connection URI for MongoDB and InfluxDB databases,
+        so the task fails for those, before any change.
     type: bool
     default: false
 '''

@@ -56,18 +56,15 @@ class Advice:
             if step == 'exchange':
                 return 'Check the API token (api_token or SCALINGO_API_TOKEN): it is wrong, revoked or expired.'
             if step in ('database', 'user') and self.fixed_database_token:
-                return ('Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN): it is wrong, '
+                return ('Check the database token (database_token or SCALINGO_DATABASE_TOKEN): it is wrong, '
                         'expired (they last one hour) or issued for another addon. With api_token and app as well, an '
                         'expired one is fetched again.')
             return 'The token was refused: check the API token (api_token or SCALINGO_API_TOKEN).'
-        if status == 403 and step == 'variables':
-            return ("The token's owner may not read the app's environment, which connection needs: use a token of the "
-                    "app's owner or of a full collaborator, or leave connection out.")
         if status == 403:
             return ("The token's owner may not manage database users of this addon "
                     "(limited collaborators cannot): use a token of the app's owner or of a full collaborator.")
         if status == 404:
-            if step in ('addons', 'variables'):
+            if step == 'addons':
                 return "App '%s' was not found: check app (its name or id) and that the token's owner can see it." % conn.app
             if step == 'addon_token':
                 return "Addon '%s' was not found in app '%s': check addon and app." % (conn.addon, conn.app)

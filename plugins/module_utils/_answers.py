@@ -11,6 +11,7 @@ A server's answer is input: every field the modules decide on is checked for its
 decision is taken. Anything else raises ``ShapeError``, which ``read()`` turns into a failure naming the URL.
 """
 
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import is_host_name
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 
 
@@ -125,20 +126,21 @@ def user_and_password(data, name):
     return found, password
 
 
-def variables(data):
-    """The app's environment of ``GET /v1/apps/{app}/variables``: name -> value, each name once. Values are secrets:
-    no message here ever quotes one."""
-    listed = _object(data, 'a JSON object').get('variables')
-    if not isinstance(listed, list):
-        raise ShapeError('a "variables" list')
-    found = {}
-    for item in listed:
-        item = _object(item, 'variables as objects')
-        name = _text(item, 'name', 'variables with their')
-        value = item.get('value')
-        if not isinstance(value, str):
-            raise ShapeError('variables with their "value" as a string')
-        if name in found:
-            raise ShapeError('each variable listed once')
-        found[name] = value
-    return found
+def database(data):
+    """What ``GET /api/databases/{id}`` says of where the database listens: ``type`` (``type_name``), ``host`` and
+    ``port`` (from ``hostname``, "FQDN and port of the database"), and ``features`` (name -> status)."""
+    found = _object(_object(data, 'a JSON object').get('database'), 'a "database" object')
+    type_name = _text(found, 'type_name', 'a database with its')
+    host, colon, port = _text(found, 'hostname', 'a database with its').rpartition(':')
+    if not colon or not is_host_name(host) or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise ShapeError('a database "hostname" as <host name>:<port>')
+    features = found.get('features')
+    if features is None:
+        features = []
+    if not isinstance(features, list):
+        raise ShapeError('a database with "features" as a list')
+    statuses = {}
+    for feature in features:
+        feature = _object(feature, 'features as objects')
+        statuses[_text(feature, 'name', 'features with their')] = _text(feature, 'status', 'features with their')
+    return dict(type=type_name, host=host, port=int(port), features=statuses)

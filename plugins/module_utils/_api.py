@@ -19,7 +19,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advi
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
-from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER, DATABASE, Tokens, renewable
+from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import DATABASE, Tokens, renewable
 
 COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
@@ -61,20 +61,24 @@ class ScalingoClient:
 
     # --- where the database listens ---------------------------------------------------
 
+    def _database_url(self):
+        return self.db_api_root + '/api/databases/' + quote(self.addon_id, safe='')
+
     def endpoint(self, users):
-        """The endpoint of the database whose ``users`` were listed, from the app's environment (``_endpoint``). Every
-        credential of the environment is kept out of every message from then on."""
-        url = self.tokens.app_path() + '/variables'
-        dummy, data = self.tokens.send(BEARER, lambda auth: self.transport.request('GET', url, 'variables', auth,
-                                                                                   replayable=True))
-        variables = _answers.read('GET', url, _answers.variables, data)
-        for secret in _endpoint.secrets_in(variables):
-            self.add_secret(secret)
-        addon = self.connection.addon
+        """Where the database whose ``users`` were listed listens (``_endpoint.Endpoint``): one read of the Database
+        API, with the database token."""
+        url = self._database_url()
+        dummy, data = self._send('GET', url, 'database')
+        database = _answers.read('GET', url, _answers.database, data)
         try:
-            return _endpoint.find(variables, users, addon if addon in _endpoint.ENV_TYPES else None)
+            endpoint = _endpoint.Endpoint(database, users)
         except _endpoint.EndpointError as exc:
             raise ScalingoError(str(exc), method='GET', url=url)
+        if self.secrets.value(endpoint.public) != endpoint.public:
+            # A URI is returned as it is built: it must not carry anything but the password it is built for.
+            raise ScalingoError('GET %s answered with an address that holds a credential: is this URL a Scalingo '
+                                'service?' % url, method='GET', url=url)
+        return endpoint
 
     # --- database users --------------------------------------------------------------
 
@@ -85,7 +89,7 @@ class ScalingoClient:
         return self.tokens.send(DATABASE, request)
 
     def _users_url(self, name=None, action=None):
-        url = self.db_api_root + '/api/databases/' + quote(self.addon_id, safe='') + '/users'
+        url = self._database_url() + '/users'
         if name is not None:
             url += '/' + quote(name, safe='')
         if action:

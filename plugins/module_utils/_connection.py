@@ -38,18 +38,23 @@ _HOST_LABEL_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$')
 _TOKEN_RE = re.compile(r'^[\x21-\x7e]+$')
 
 
+# What the argument spec says of the options every module shares, beside their own spec: the checks Ansible makes
+# before ours. Ours (check_connection_params) say more, and take an empty value (AWX injects every variable of a
+# credential) as not set.
+CONNECTION_RULES = dict(required_one_of=[('api_token', 'database_token')])
+
+
 def connection_argument_spec():
     """Options every module shares; documented in the scalingo.cloud.connection fragment."""
     return dict(
         api_token=dict(type='str', no_log=True, fallback=(env_fallback, ['SCALINGO_API_TOKEN'])),
-        database_token=dict(type='str', no_log=True,
-                            fallback=(env_fallback, ['SCALINGO_DATABASE_TOKEN', 'DB_BEARER_TOKEN'])),
+        database_token=dict(type='str', no_log=True, fallback=(env_fallback, ['SCALINGO_DATABASE_TOKEN'])),
         app=dict(type='str', fallback=(env_fallback, ['SCALINGO_APP'])),
-        addon=dict(type='str', fallback=(env_fallback, ['SCALINGO_ADDON'])),
+        addon=dict(type='str', required=True, fallback=(env_fallback, ['SCALINGO_ADDON'])),
         region=dict(type='str', default=DEFAULT_REGION, fallback=(env_fallback, ['SCALINGO_REGION'])),
         auth_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_AUTH_URL'])),
         api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_API_URL'])),
-        db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL', 'DB_API_URL'])),
+        db_api_url=dict(type='str', fallback=(env_fallback, ['SCALINGO_DB_API_URL', 'SCALINGO_DB_URL'])),
         timeout=dict(type='float', default=DEFAULT_TIMEOUT),
         max_wait=dict(type='float', default=DEFAULT_MAX_WAIT),
         validate_certs=dict(type='bool', default=True),
@@ -59,6 +64,12 @@ def connection_argument_spec():
 def region_urls(region):
     """Default API and DB API roots of a region (every region follows one naming rule)."""
     return 'https://api.%s.scalingo.com' % region, 'https://db-api.%s.scalingo.com' % region
+
+
+def is_host_name(host):
+    """Whether ``host`` is a host name the HTTP stack can send (or an IPv4 address): dot-separated labels of letters,
+    digits, "-" and "_"."""
+    return 0 < len(host) <= 253 and all(_HOST_LABEL_RE.fullmatch(label) for label in host.split('.'))
 
 
 def is_addon_id(value):
@@ -96,7 +107,7 @@ def service_root(value, suffix):
     host = parts.hostname
     # An IPv6 literal was checked by urlsplit; a name must have labels the HTTP stack can send; and nothing may
     # stand between the host and the port.
-    if ':' not in host and (len(host) > 253 or not all(_HOST_LABEL_RE.fullmatch(label) for label in host.split('.'))):
+    if ':' not in host and not is_host_name(host):
         raise ValueError('has an invalid host name (letters, digits, "-" and "_" in dot-separated labels of at most 63)')
     if not re.fullmatch(re.escape('[%s]' % host if ':' in host else host) + r'(:[0-9]*)?', parts.netloc.lower()):
         raise ValueError('has an invalid host name')
@@ -153,9 +164,6 @@ def check_connection_params(params):
             return 'app', "app %r is not an app name or id (letters, digits, '-' and '_')" % app
     else:
         return 'api_token', 'api_token (or SCALINGO_API_TOKEN) is required, unless database_token (or SCALINGO_DATABASE_TOKEN) is given'
-    if params.get('connection') and not (params.get('api_token') and params.get('app')):
-        return 'connection', ("connection reads the app's environment, which takes api_token and app: a database token "
-                              "alone cannot read it; set both, or leave connection out")
     return None
 
 

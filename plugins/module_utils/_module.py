@@ -11,7 +11,13 @@ Private to the scalingo.cloud collection: it may change without notice.
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient
-from ansible_collections.scalingo.cloud.plugins.module_utils._connection import check_connection_params, connection_argument_spec
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import (
+    CONNECTION_RULES,
+    USER_ADDON_TYPES,
+    check_connection_params,
+    connection_argument_spec,
+)
+from ansible_collections.scalingo.cloud.plugins.module_utils._endpoint import SCHEMES, unsupported
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
 
@@ -19,25 +25,29 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refus
 class ScalingoModule:
     """Owns the AnsibleModule, the client and the result of one module run.
 
-    Subclasses give their own ``argument_spec``, may override ``check_params`` and implement ``execute``;
-    ``returned_secrets`` names the keys of the result that hold a password on purpose. Every module takes
-    ``connection``: ``endpoint()`` serves it.
+    Subclasses give their own ``argument_spec`` (and ``rules``: what else the spec says, such as ``required_if``), may
+    override ``check_params`` and implement ``execute``; ``returned_secrets`` names the keys of the result that hold a
+    password on purpose. Every module takes ``return_connection``: ``endpoint()`` serves it.
     """
 
     argument_spec = {}
+    rules = {}
     returned_secrets = ()
 
     def __init__(self):
         spec = connection_argument_spec()
-        spec.update(connection=dict(type='bool', default=False))
+        spec.update(return_connection=dict(type='bool', default=False))
         spec.update(self.argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+        rules = dict(CONNECTION_RULES)
+        for key, value in self.rules.items():
+            rules[key] = rules.get(key, []) + value
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
         if REQUESTS_IMPORT_ERROR:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
         self.result = dict(changed=False)
         # Everything is checked before the first request: bad input changes nothing.
-        problem = check_connection_params(self.params) or self.check_params()
+        problem = check_connection_params(self.params) or self._check_return_connection() or self.check_params()
         if problem:
             self.fail_option(*problem)
         if not self.params['validate_certs']:
@@ -49,19 +59,21 @@ class ScalingoModule:
                 self.client.add_secret(self.params[option])
 
     def endpoint(self, users):
-        """With ``connection``, the endpoint of the database whose ``users`` were listed (``_endpoint.Endpoint``), its
-        public part returned as ``connection``; None without. Read before any write: a failure here changes nothing."""
-        if not self.params['connection']:
+        """With ``return_connection``, the endpoint of the database whose ``users`` were listed
+        (``_endpoint.Endpoint``), its public part returned as ``connection``; None without. Read before any write: a
+        failure here changes nothing."""
+        if not self.params['return_connection']:
             return None
         endpoint = self.client.endpoint(users)
         self.result['connection'] = endpoint.public
         return endpoint
 
-    @property
-    def _kept(self):
-        """The keys of the result that no redaction touches: the secrets returned on purpose, and ``connection``, built
-        from the address alone."""
-        return tuple(self.returned_secrets) + ('connection',)
+    def _check_return_connection(self):
+        """An addon named by a type whose URI Scalingo does not document is refused before any request."""
+        addon = self.params['addon']
+        if self.params['return_connection'] and addon in USER_ADDON_TYPES and addon not in SCHEMES:
+            return 'return_connection', unsupported(addon)
+        return None
 
     def check_params(self):
         """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
@@ -74,7 +86,7 @@ class ScalingoModule:
         """Fail with what the result says was done before (``changed``, and what a module reports of its changes);
         nothing secret in any form gets out."""
         secrets = self.client.secrets
-        done = secrets.value(self.result, keep=self._kept)
+        done = secrets.value(self.result, keep=self.returned_secrets)
         done.pop('diff', None)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
@@ -92,4 +104,4 @@ class ScalingoModule:
         except Refusal as refusal:
             self.fail(refusal.message, refusal.failure)
         # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
-        self.module.exit_json(**self.client.secrets.value(self.result, keep=self._kept))
+        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets))

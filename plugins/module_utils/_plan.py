@@ -30,6 +30,8 @@ ENTRY_SPEC = dict(
     password=dict(type='str', no_log=True),
     update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
 )
+# What the argument spec says of an entry beside ENTRY_SPEC (check_entry() says the rest, and says more).
+ENTRY_RULES = dict(required_if=[('recreate', True, ('read_only',))])
 
 
 class Refusal(Exception):

@@ -14,6 +14,7 @@ Every such form is replaced, in text and in nested values alike.
 
 import base64
 import json
+import re
 
 from urllib.parse import quote, quote_plus
 
@@ -21,6 +22,17 @@ REDACTED = '********'
 # Shorter values are no credential of Scalingo's (tokens are long, passwords at least 24 characters), and
 # replacing them would blank ordinary words.
 _MIN_LENGTH = 8
+
+
+def _percent_forms(secret, raw):
+    """The common URL-encoded forms of ``secret``: Python's ``quote`` (with its default safe ``/`` or none),
+    ``quote_plus``, JavaScript's ``encodeURIComponent`` (which leaves ``!*()'~`` as they are), every byte encoded, and
+    each of them with lower-case hexadecimal digits."""
+    forms = {
+        quote(secret, safe=''), quote(secret), quote_plus(secret, safe=''), quote(secret, safe="!*()'~"),
+        ''.join('%%%02X' % byte for byte in raw),
+    }
+    return forms | set(re.sub('%[0-9A-F]{2}', lambda escape: escape.group(0).lower(), form) for form in forms)
 
 
 def _forms(secret):
@@ -31,9 +43,7 @@ def _forms(secret):
         json.dumps(secret)[1:-1],           # JSON string escapes (a backslash becomes two)
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],                  # Python's quoting
-        quote(secret, safe=''),              # URL-encoded
-        quote_plus(secret, safe=''),
-    }
+    } | _percent_forms(secret, raw)
     for value in (raw, b':' + raw):          # the Basic value is base64(":" + token)
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             encoded = encode(value).decode('ascii')

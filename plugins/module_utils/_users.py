@@ -129,14 +129,6 @@ class UserChanges:
         """The passwords Scalingo generated in this run, by user name."""
         return dict((name, outcome[1]) for name, outcome in (self.written or {}).items() if outcome[1])
 
-    def known_passwords(self):
-        """The password of each listed user that is not removed, when the task knows it: generated in this run, else
-        given in the entry. Scalingo never gives an existing password back."""
-        generated = self._generated()
-        known = ((entry['name'], generated.get(entry['name']) or entry['password'])
-                 for entry in self.entries if entry['state'] != 'absent')
-        return dict((name, password) for name, password in known if password)
-
     def summary(self):
         """What the task reports: the users after it, the names by kind of change, the generated passwords, the diff.
 

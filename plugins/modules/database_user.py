@@ -27,7 +27,7 @@ options:
     description:
       - V(present) creates the user when it does not exist.
       - V(absent) removes it.
-      - V(reset_password) has Scalingo generate a new password, returned as RV(password). It always reports a
+      - V(reset_password) has Scalingo generate a new password, returned in RV(password). It always reports a
         change, and fails when the user does not exist.
     type: str
     choices: [present, absent, reset_password]
@@ -36,14 +36,14 @@ options:
     description:
       - Whether the user may only read.
       - A new user is read-write when this is omitted. An existing user keeps its mode when this is omitted.
-      - Scalingo cannot change the mode of an existing user. When it differs, the task fails and says how to
-        proceed, unless O(recreate=true).
+      - Scalingo cannot change the mode of an existing user. When it differs, the task fails before any write and
+        says how to proceed, unless O(recreate=true).
     type: bool
   recreate:
     description:
       - When the mode of an existing user differs from O(read_only), delete the user and create it again with the
         new mode.
-      - B(This is destructive.) The user gets new credentials (O(password), or a generated one returned as
+      - B(This is destructive.) The user gets new credentials (O(password), or a generated one returned in
         RV(password)), its open sessions are cut, and what it owns in the database may be dropped with it.
       - Has no effect when the mode already matches. Requires O(read_only).
     type: bool
@@ -52,14 +52,15 @@ options:
     description:
       - Password of the user, 24 to 64 characters, without V(') or V(").
       - Used when the user is created, and on every run with O(update_password=always).
-      - When omitted, Scalingo generates a password when it creates the user, returned once as RV(password).
+      - When omitted, Scalingo generates a password when it creates the user, returned once in RV(password).
+      - A password given here is never returned by the module, in any form.
       - Cannot be used with O(state=reset_password).
     type: str
   update_password:
     description:
       - V(on_create) sets O(password) only when the user is created, so the task stays idempotent.
       - V(always) sets O(password) on the existing user on every run. Scalingo cannot compare passwords,
-        so such a task B(always reports a change). Requires O(password).
+        so such a task B(always reports a change). Requires O(password) with O(state=present).
     type: str
     choices: [on_create, always]
     default: on_create
@@ -73,9 +74,9 @@ notes:
     password, nor recreated; asking so fails and changes nothing.
   - In check mode, a password that only Scalingo can generate is not returned, nor the RV(connection_uri) that would
     hold it.
-  - RV(connection_uri) is built with the password the module knows. With O(password) and
-    O(update_password=on_create), on a user that already exists, Scalingo cannot tell whether that password is
-    still the user's; use O(update_password=always) to be sure.
+  - RV(connection_uri) is only returned with a password Scalingo generated in this run. The module never returns a
+    password given in O(password), in any form; build that user's URI in the playbook from RV(connection) (see
+    O(return_connection)).
 seealso:
   - module: scalingo.cloud.database_user_info
 '''
@@ -124,23 +125,43 @@ EXAMPLES = r'''
   register: reset
   no_log: true
 
-- name: Create a user for a BI tool, and store its connection URI where only its owner can read it
+- name: Create a user for a BI tool, with a password Scalingo generates, and its connection URI
   scalingo.cloud.database_user:
     app: my-app
     addon: postgresql
     name: metabase
     read_only: true
-    password: "{{ vault_metabase_password }}"
-    connection: true
+    return_connection: true
   register: metabase_user
-  no_log: true  # the connection URI holds the password
+  no_log: true  # the password and the URI that holds it are in the result
 
 - name: Write the URI for the BI tool, in a file readable by its owner only
   ansible.builtin.copy:
     content: "{{ metabase_user.connection_uri }}"
     dest: ~/metabase-database.url
     mode: "0400"
+  when: metabase_user.connection_uri is defined  # only when Scalingo generated the password in this run
   no_log: true
+
+- name: A read-only user with a password from the vault, and where its database listens
+  scalingo.cloud.database_user:
+    app: my-app
+    addon: postgresql
+    name: metabase
+    read_only: true
+    password: "{{ vault_metabase_password }}"
+    return_connection: true
+  register: metabase_user  # no password in the result: the module never returns a password it was given
+
+- name: Build its URI in the playbook, and write it where only its owner can read it
+  ansible.builtin.copy:
+    content: "{{ db.scheme }}://metabase:{{ password }}@{{ db.host }}:{{ db.port }}/{{ db.database }}?{{ db.options | urlencode }}"
+    dest: ~/metabase-database.url
+    mode: "0400"
+  vars:
+    db: "{{ metabase_user.connection }}"
+    password: "{{ vault_metabase_password | urlencode | replace('/', '%2F') }}"  # urlencode leaves / as it is
+  no_log: true  # the content holds the password
 
 - name: Remove a user
   scalingo.cloud.database_user:
@@ -193,52 +214,69 @@ password_changed:
   sample: true
 connection:
   description:
-    - Where the database listens, without any credential. Connect with the name and password of one of its users.
-  returned: when O(connection=true)
+    - Where the database listens, without any credential, from Scalingo's Database API (see O(return_connection)).
+  returned: when O(return_connection=true)
   type: dict
   contains:
     scheme:
-      description: The scheme of the database's URL.
+      description: The scheme of the database's URI, V(postgres) or V(mysql).
       type: str
       returned: success
       sample: postgres
     host:
-      description: The host name; for a database with several hosts (a MongoDB replica set), the hosts and their
-        ports as the URL lists them.
+      description: The host name of the database.
       type: str
       returned: success
       sample: my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com
     port:
-      description: The port; null when the URL gives none or lists several hosts.
+      description: The port of the database.
       type: int
       returned: success
       sample: 30000
     database:
-      description: The name of the database; null when the URL gives none.
+      description: The name of the database, which is the name of its protected user.
       type: str
       returned: success
       sample: my_app_1234
     options:
-      description: The options of the URL's query string, such as C(sslmode), but any that looks like a credential.
+      description:
+        - The options of the URI's query string, as Scalingo's own URIs give them.
+        - PostgreSQL, V(sslmode=require) when RV(connection.force_ssl) is true, else V(sslmode=prefer).
+          MySQL, V(useSSL=true) and V(verifyServerCertificate=false).
       type: dict
       returned: success
       sample: {"sslmode": "prefer"}
+    force_ssl:
+      description:
+        - Whether the database accepts TLS connections only (its C(force-ssl) feature is activated). The URI then
+          asks for TLS.
+      type: bool
+      returned: success
+      sample: false
+    publicly_available:
+      description:
+        - Whether the database can be reached from the internet (its C(publicly-available) feature is activated).
+        - When false, only apps and one-off containers inside Scalingo reach it, and a tool outside Scalingo needs
+          the feature, or a tunnel (C(scalingo db-tunnel)).
+      type: bool
+      returned: success
+      sample: false
 connection_uri:
   description:
-    - The database's URL with this user's name and password (percent-encoded), ready for a tool or a driver
-      (C(psycopg) and C(libpq) take it as it is).
-    - Returned when the module knows the password, that is when O(password) is given, or when Scalingo generated one
-      in this run. In check mode, only with O(password). Not returned with O(state=absent).
+    - The database's URI with this user's name and the password Scalingo generated for it in this run
+      (percent-encoded), ready for a tool or a driver (C(psycopg) and C(libpq) take it as it is).
+    - Returned when Scalingo generated the password in this run, with RV(password). Never with a password given in
+      O(password), nor in check mode.
     - A secret like the password. Register the result with C(no_log), and store it in a vault or a file readable
       by its owner only.
-  returned: when O(connection=true) and the password is known
+  returned: when O(return_connection=true) and Scalingo generated the password
   type: str
   sample: postgres://metabase:K_gaef6ripo7Ao4Uaxai6Kiey@my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com:30000/my_app_1234?sslmode=prefer
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_SPEC, Refusal, check_entry
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC, Refusal, check_entry
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
 
 
@@ -246,6 +284,7 @@ class DatabaseUser(ScalingoModule):
     """The one-entry case of database_users."""
 
     argument_spec = ENTRY_SPEC
+    rules = ENTRY_RULES
     returned_secrets = ('password', 'connection_uri')
 
     def check_params(self):
@@ -271,9 +310,8 @@ class DatabaseUser(ScalingoModule):
         )
         if name in done['passwords']:
             self.result['password'] = done['passwords'][name]
-        uris = endpoint.uris(changes.known_passwords()) if endpoint is not None else {}
-        if name in uris:
-            self.result['connection_uri'] = uris[name]
+        if endpoint is not None and name in done['passwords']:
+            self.result['connection_uri'] = endpoint.uri(name, done['passwords'][name])
 
 
 def main():

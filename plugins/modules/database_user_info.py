@@ -56,7 +56,7 @@ EXAMPLES = r'''
     app: my-app
     addon: postgresql
     name: metabase
-    connection: true
+    return_connection: true
   register: pg
 
 - name: Show the host and port, to open the firewall of a BI tool
@@ -94,36 +94,53 @@ users:
       sample: {"password_encryption": "SCRAM-SHA-256"}
 connection:
   description:
-    - Where the database listens, without any credential. Connect with the name and password of one of its users.
-  returned: when O(connection=true)
+    - Where the database listens, without any credential, from Scalingo's Database API (see O(return_connection)).
+  returned: when O(return_connection=true)
   type: dict
   contains:
     scheme:
-      description: The scheme of the database's URL.
+      description: The scheme of the database's URI, V(postgres) or V(mysql).
       type: str
       returned: success
       sample: postgres
     host:
-      description: The host name; for a database with several hosts (a MongoDB replica set), the hosts and their
-        ports as the URL lists them.
+      description: The host name of the database.
       type: str
       returned: success
       sample: my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com
     port:
-      description: The port; null when the URL gives none or lists several hosts.
+      description: The port of the database.
       type: int
       returned: success
       sample: 30000
     database:
-      description: The name of the database; null when the URL gives none.
+      description: The name of the database, which is the name of its protected user.
       type: str
       returned: success
       sample: my_app_1234
     options:
-      description: The options of the URL's query string, such as C(sslmode), but any that looks like a credential.
+      description:
+        - The options of the URI's query string, as Scalingo's own URIs give them.
+        - PostgreSQL, V(sslmode=require) when RV(connection.force_ssl) is true, else V(sslmode=prefer).
+          MySQL, V(useSSL=true) and V(verifyServerCertificate=false).
       type: dict
       returned: success
       sample: {"sslmode": "prefer"}
+    force_ssl:
+      description:
+        - Whether the database accepts TLS connections only (its C(force-ssl) feature is activated). A user's URI
+          then asks for TLS.
+      type: bool
+      returned: success
+      sample: false
+    publicly_available:
+      description:
+        - Whether the database can be reached from the internet (its C(publicly-available) feature is activated).
+        - When false, only apps and one-off containers inside Scalingo reach it, and a tool outside Scalingo needs
+          the feature, or a tunnel (C(scalingo db-tunnel)).
+      type: bool
+      returned: success
+      sample: false
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule

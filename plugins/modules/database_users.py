@@ -31,43 +31,49 @@ options:
       name:
         description:
           - Name of the database user.
-          - 6 to 32 characters among letters, digits, V(_) and V(-). Scalingo may narrow the rule further.
+          - 6 to 32 characters among letters, digits, V(_) and V(-). Scalingo may narrow the rule further
+            (lower case, no leading or doubled hyphen, 16 characters on MySQL) and says so in the failure.
         type: str
         required: true
         aliases: [user, username]
       state:
         description:
-          - V(present) creates the user when it does not exist, V(absent) removes it.
-          - V(reset_password) has Scalingo generate a new password, returned in RV(passwords); it always changes
-            the user, and fails when the user does not exist.
+          - V(present) creates the user when it does not exist.
+          - V(absent) removes it.
+          - V(reset_password) has Scalingo generate a new password, returned in RV(passwords). It always reports a
+            change, and fails when the user does not exist.
         type: str
         choices: [present, absent, reset_password]
         default: present
       read_only:
         description:
-          - Whether the user may only read. A new user is read-write when this is omitted; an existing user keeps
-            its mode.
-          - Scalingo cannot change the mode of an existing user; when it differs, the task fails before any write,
-            unless O(users[].recreate=true).
+          - Whether the user may only read.
+          - A new user is read-write when this is omitted. An existing user keeps its mode when this is omitted.
+          - Scalingo cannot change the mode of an existing user. When it differs, the task fails before any write and
+            says how to proceed, unless O(users[].recreate=true).
         type: bool
       recreate:
         description:
-          - When the mode of an existing user differs from O(users[].read_only), delete the user and create it
-            again with the new mode.
-          - B(This is destructive.) The user gets new credentials, its sessions are cut, and what it owns may be
-            dropped. Requires O(users[].read_only).
+          - When the mode of an existing user differs from O(users[].read_only), delete the user and create it again with the
+            new mode.
+          - B(This is destructive.) The user gets new credentials (O(users[].password), or a generated one returned in
+            RV(passwords)), its open sessions are cut, and what it owns in the database may be dropped with it.
+          - Has no effect when the mode already matches. Requires O(users[].read_only).
         type: bool
         default: false
       password:
         description:
           - Password of the user, 24 to 64 characters, without V(') or V(").
           - Used when the user is created, and on every run with O(users[].update_password=always).
-          - When omitted, Scalingo generates the password of a new user, returned once in RV(passwords).
+          - When omitted, Scalingo generates a password when it creates the user, returned once in RV(passwords).
+          - A password given here is never returned by the module, in any form.
+          - Cannot be used with O(users[].state=reset_password).
         type: str
       update_password:
         description:
-          - V(on_create) sets O(users[].password) only when the user is created; V(always) on every run, and the
-            task then always reports a change (Scalingo cannot compare passwords).
+          - V(on_create) sets O(users[].password) only when the user is created, so the task stays idempotent.
+          - V(always) sets O(users[].password) on the existing user on every run. Scalingo cannot compare passwords,
+            so such a task B(always reports a change). Requires O(users[].password) with O(users[].state=present).
         type: str
         choices: [on_create, always]
         default: on_create
@@ -116,18 +122,18 @@ EXAMPLES = r'''
         read_only: true
         password: "{{ vault_metabase_password }}"
 
-- name: The users of the workers, with the URL each one connects with
+- name: The users of the workers, with the URI each one connects with
   scalingo.cloud.database_users:
     app: my-app
     addon: postgresql
-    connection: true
+    return_connection: true
     users:
       - name: worker-a
       - name: worker-b
   register: workers
-  no_log: true  # the URIs hold the passwords
+  no_log: true  # the generated passwords, and the URIs that hold them, are in the result
 
-- name: Store each URI in a file readable by its owner only
+- name: Store each URI in a file readable by its owner only (the users created in this run)
   ansible.builtin.copy:
     content: "{{ item.value }}"
     dest: "~/{{ item.key }}-database.url"
@@ -200,50 +206,68 @@ passwords:
   sample: {"reporting": "K_gaef6ripo7Ao4Uaxai6Kiey"}
 connection:
   description:
-    - Where the database listens, without any credential. Connect with the name and password of one of its users.
-  returned: when O(connection=true)
+    - Where the database listens, without any credential, from Scalingo's Database API (see O(return_connection)).
+  returned: when O(return_connection=true)
   type: dict
   contains:
     scheme:
-      description: The scheme of the database's URL.
+      description: The scheme of the database's URI, V(postgres) or V(mysql).
       type: str
       returned: success
       sample: postgres
     host:
-      description: The host name; for a database with several hosts (a MongoDB replica set), the hosts and their
-        ports as the URL lists them.
+      description: The host name of the database.
       type: str
       returned: success
       sample: my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com
     port:
-      description: The port; null when the URL gives none or lists several hosts.
+      description: The port of the database.
       type: int
       returned: success
       sample: 30000
     database:
-      description: The name of the database; null when the URL gives none.
+      description: The name of the database, which is the name of its protected user.
       type: str
       returned: success
       sample: my_app_1234
     options:
-      description: The options of the URL's query string, such as C(sslmode), but any that looks like a credential.
+      description:
+        - The options of the URI's query string, as Scalingo's own URIs give them.
+        - PostgreSQL, V(sslmode=require) when RV(connection.force_ssl) is true, else V(sslmode=prefer).
+          MySQL, V(useSSL=true) and V(verifyServerCertificate=false).
       type: dict
       returned: success
       sample: {"sslmode": "prefer"}
+    force_ssl:
+      description:
+        - Whether the database accepts TLS connections only (its C(force-ssl) feature is activated). The URIs then
+          ask for TLS.
+      type: bool
+      returned: success
+      sample: false
+    publicly_available:
+      description:
+        - Whether the database can be reached from the internet (its C(publicly-available) feature is activated).
+        - When false, only apps and one-off containers inside Scalingo reach it, and a tool outside Scalingo needs
+          the feature, or a tunnel (C(scalingo db-tunnel)).
+      type: bool
+      returned: success
+      sample: false
 connection_uris:
   description:
-    - The database's URL with the name and password (percent-encoded) of each user whose password the module knows,
-      given in O(users[].password), or generated by Scalingo in this run. In check mode, only those given.
+    - The database's URI with the name and password (percent-encoded) of each user whose password Scalingo generated
+      in this run, as RV(passwords) gives them. Never with a password given in O(users[].password), and empty in
+      check mode.
     - Secrets like the passwords. Register the result with C(no_log), and store them in a vault or in files readable
       by their owner only.
-  returned: when O(connection=true)
+  returned: when O(return_connection=true)
   type: dict
-  sample: {"metabase": "postgres://metabase:K_gaef6ripo7Ao4Uaxai6Kiey@my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com:30000/my_app_1234"}
+  sample: {"reporting": "postgres://reporting:K_gaef6ripo7Ao4Uaxai6Kiey@my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com:30000/my_app_1234?sslmode=prefer"}
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_SPEC, check_entries
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC, check_entries
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
 
 _RESULT_KEYS = ('changed', 'users', 'created', 'removed', 'recreated', 'password_changed', 'passwords')
@@ -251,7 +275,7 @@ _RESULT_KEYS = ('changed', 'users', 'created', 'removed', 'recreated', 'password
 
 class DatabaseUsers(ScalingoModule):
     argument_spec = dict(
-        users=dict(type='list', elements='dict', required=True, options=ENTRY_SPEC),
+        users=dict(type='list', elements='dict', required=True, options=ENTRY_SPEC, **ENTRY_RULES),
         exclusive=dict(type='bool', default=False),
     )
     returned_secrets = ('passwords', 'connection_uris')
@@ -276,7 +300,7 @@ class DatabaseUsers(ScalingoModule):
             self.result.update((key, done[key]) for key in _RESULT_KEYS)
         self.result['diff'] = done['diff']
         if endpoint is not None:
-            self.result['connection_uris'] = endpoint.uris(changes.known_passwords())
+            self.result['connection_uris'] = endpoint.uris(done['passwords'])
 
 
 def main():

@@ -21,7 +21,7 @@ import http.client
 import json
 import re
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import requests
 
@@ -65,14 +65,11 @@ ADDON_ID = 'ad-0c4f8e2a-5b7d-4e19-a3c6-9d1e2f3a4b5c'
 OTHER_ADDON_ID = 'ad-7e1d9c3b-2a4f-4d6e-8b0a-1c2d3e4f5a6b'
 MYSQL_ADDON_ID = '5c599fd6f18b3202f7ab4e66'          # an old-style id: 24 hexadecimal characters
 PROTECTED_USER = 'my-app-4321'
-# The app's environment: the database's URL with its protected user's credentials, an alias of it, other secrets.
-PROTECTED_PASSWORD = 'pw-protected-unit-Hk3Lm8Qw2Er5Ty9Ui1Op4As7Df0Gz'
-APP_SECRET = 'secret-key-base-unit-Zq9Xw3Ec6Rv1Tb4Yn7Um0Ik2Ol5Pa8'
+# Where the database listens, as GET /api/databases/{id} says.
 PG_HOST = 'my-app-4321.postgresql.a.osc-fr1.scalingo-dbs.com'
-PG_URL = 'postgres://%s:%s@%s:30000/my_app_4321?sslmode=prefer' % (PROTECTED_USER, PROTECTED_PASSWORD, PG_HOST)
-REDIS_URL = 'redis://:redis-pw-unit-Lp0Ok9Ij8Uh7Yg6Tf5Rd4Es3@redis.example:31000'
+PG_PORT = 30000
 
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2, PROTECTED_PASSWORD, APP_SECRET)
+SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
 
 AUTH_BASE = 'https://auth.scalingo.com'
 API_BASE = 'https://api.osc-fr1.scalingo.com'
@@ -83,7 +80,7 @@ _ROUTES = (
     ('auth', 'POST', re.compile(r'^/v1/tokens/exchange$'), 'exchange'),
     ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons$'), 'addons'),
     ('api', 'POST', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)/token$'), 'addon_token'),
-    ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/variables$'), 'variables'),
+    ('db', 'GET', re.compile(r'^/api/databases/(?P<db>[^/]+)$'), 'database'),
     ('db', 'GET', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'list'),
     ('db', 'POST', re.compile(r'^/api/databases/(?P<db>[^/]+)/users$'), 'create'),
     ('db', 'PATCH', re.compile(r'^/api/databases/(?P<db>[^/]+)/users/(?P<name>[^/]+)$'), 'update'),
@@ -122,9 +119,8 @@ class FakeScalingo(BaseAdapter):
             ],
         }
         self.addon_tokens = {ADDON_ID: DB_TOKEN}
-        self.variables = {APP: collections.OrderedDict([
-            ('SCALINGO_POSTGRESQL_URL', PG_URL), ('DATABASE_URL', '$SCALINGO_POSTGRESQL_URL'),
-            ('SCALINGO_REDIS_URL', REDIS_URL), ('SECRET_KEY_BASE', APP_SECRET), ('PLAIN_SETTING', 'plain-setting-unit')])}
+        # What GET /api/databases/{id} says of each database: its type, address and features (name -> status).
+        self.database_info = {ADDON_ID: dict(type_name='postgresql', hostname='%s:%d' % (PG_HOST, PG_PORT), features={})}
         self.databases = {
             ADDON_ID: collections.OrderedDict([(PROTECTED_USER, user(PROTECTED_USER, protected=True))]),
         }
@@ -294,15 +290,6 @@ class FakeScalingo(BaseAdapter):
             return Reply(404, json=rules.not_found('addon'))
         return Reply(200, json={'addon': {'id': addon, 'token': self.addon_tokens[addon]}})
 
-    def _variables(self, call, app):
-        refused = self._check_bearer(call)
-        if refused:
-            return refused
-        if app not in self.apps:
-            return Reply(404, json=rules.not_found('app'))
-        return Reply(200, json={'variables': [dict(id='var-%d' % index, name=name, value=value)
-                                              for index, (name, value) in enumerate(self.variables.get(app, {}).items())]})
-
     # --- database API -------------------------------------------------------------------
 
     def _check_db_token(self, call, db):
@@ -325,6 +312,18 @@ class FakeScalingo(BaseAdapter):
     def _generate(self):
         self._generated += 1
         return self.generated_passwords()[-1]
+
+    def _database(self, call, db):
+        refused = self._check_db_token(call, db)
+        if refused:
+            return refused
+        info = self.database_info.get(db)
+        if info is None:
+            return Reply(404, json=rules.not_found('database'))
+        return Reply(200, json={'database': dict(
+            id=db, resource_id=PROTECTED_USER, app_name=APP, plan='postgresql-starter-512', status='running',
+            type_name=info['type_name'], hostname=info['hostname'],
+            features=[dict(name=name, status=status) for name, status in info['features'].items()])})
 
     def _list(self, call, db):
         refused = self._check_db_token(call, db)
@@ -430,6 +429,20 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def every_form(secret):
+    """Every form in which ``secret`` may be shown: as it is, URL-encoded (in part, or byte by byte in either case),
+    JSON-escaped, base64-encoded, as Python quotes it."""
+    raw = secret.encode('utf-8')
+    forms = [
+        secret,
+        quote(secret, safe=''), quote(secret), quote(secret, safe="!*()'~"), quote_plus(secret),
+        ''.join('%%%02X' % byte for byte in raw), ''.join('%%%02x' % byte for byte in raw),
+        json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
+        base64.b64encode(raw).decode('ascii'), base64.b64encode(b':' + raw).decode('ascii'),
+    ]
+    return sorted(set(forms))
 
 
 def all_text(value):

@@ -130,7 +130,7 @@ def test_outcome_notes(outcome, note):
 @pytest.mark.parametrize('fixed, step, expected', [
     (False, 'exchange', 'Check the API token (api_token or SCALINGO_API_TOKEN)'),
     (False, 'database', 'The token was refused: check the API token'),
-    (True, 'database', 'Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN)'),
+    (True, 'database', 'Check the database token (database_token or SCALINGO_DATABASE_TOKEN)'),
     (True, 'user', 'Check the database token'),
     (True, 'addons', 'The token was refused: check the API token'),
 ])

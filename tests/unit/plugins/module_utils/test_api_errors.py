@@ -41,7 +41,7 @@ def test_401_on_exchange_says_to_check_the_api_token(fake):
 def test_401_with_a_database_token_says_to_check_the_database_token(fake):
     error = error_of(client(api_token=None, app=None, database_token=OTHER_DB_TOKEN).list_users)
     assert error.status == 401
-    assert 'Check the database token (database_token, SCALINGO_DATABASE_TOKEN or DB_BEARER_TOKEN)' in error.message
+    assert 'Check the database token (database_token or SCALINGO_DATABASE_TOKEN)' in error.message
     assert_clean(error, OTHER_DB_TOKEN)
 
 

@@ -126,6 +126,19 @@ def invalid_options(module, task):
     return bad
 
 
+def refused_by_the_spec(module, task):
+    """The options Ansible's own argument checks refuse in ``task``, before ours: ``required`` (addon),
+    ``required_one_of`` (a token) and ``required_if`` (recreate needs read_only) of the argument spec."""
+    bad = set()
+    if 'addon' not in task:
+        bad.add('addon')
+    if 'api_token' not in task and 'database_token' not in task:
+        bad.add('api_token')
+    if module == 'database_user' and task.get('recreate') and 'read_only' not in task:
+        bad.add('read_only')
+    return bad
+
+
 def sometimes_bad(valid, bad):
     """Mostly valid values, sometimes bad ones, sometimes the option left out."""
     return st.one_of(st.none(), valid, valid, bad)
@@ -161,7 +174,13 @@ def _check_outcome(runner, module, task, check=False):
     with fresh_fake() as fake:
         outcome = runner.run(MODULES[module], task, check=check)
         bad = invalid_options(module, task)
-        if bad:
+        by_spec = refused_by_the_spec(module, task)
+        if by_spec:
+            assert outcome.failed and 'failure' not in outcome, (task, by_spec, outcome)
+            named = [option for option in by_spec if option in outcome.msg]
+            assert named, (task, by_spec, outcome)
+            assert_refused(outcome, fake, named[0], exact_failure=False)
+        elif bad:
             assert outcome.failed, (task, bad, outcome)
             option = outcome['failure'].get('option')
             assert option in bad, (task, bad, outcome)

@@ -53,21 +53,28 @@ def test_options_take_precedence_over_the_environment(fake, runner, monkeypatch)
     assert set(hosts(fake)) == {'auth.scalingo.com', 'api.osc-fr1.scalingo.com', 'db-api.osc-fr1.scalingo.com'}
 
 
-@pytest.mark.parametrize('variables', [
-    dict(SCALINGO_DATABASE_TOKEN=DB_TOKEN),
-    dict(DB_BEARER_TOKEN=DB_TOKEN),
-    dict(SCALINGO_DATABASE_TOKEN=DB_TOKEN, DB_BEARER_TOKEN=OTHER_DB_TOKEN),
-])
-def test_database_token_from_the_environment(fake, runner, monkeypatch, variables):
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
+def test_database_token_from_the_environment(fake, runner, monkeypatch):
+    monkeypatch.setenv('SCALINGO_DATABASE_TOKEN', DB_TOKEN)
     done = runner.ok(database_user_info, dict(addon=ADDON_ID))
     assert [u['name'] for u in done['users']] == [PROTECTED_USER]
     assert [(c.route, c.headers['Authorization']) for c in fake.calls] == [('list', 'Bearer ' + DB_TOKEN)]
 
 
+@pytest.mark.parametrize('variables', [dict(DB_BEARER_TOKEN=OTHER_DB_TOKEN, DB_API_URL='db.example.test'),
+                                       dict(DATABASE_TOKEN=OTHER_DB_TOKEN, DB_URL='https://db.example.test')])
+def test_generic_names_another_tool_may_set_decide_nothing(fake, runner, monkeypatch, variables):
+    """Only SCALINGO_* names are read: a variable another tool set neither picks the token nor where it goes."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    failed = runner.fail(database_user_info, dict(addon=ADDON_ID))
+    assert 'one of the following is required: api_token, database_token' in failed.msg and fake.calls == []
+    monkeypatch.setenv('SCALINGO_DATABASE_TOKEN', DB_TOKEN)
+    runner.ok(database_user_info, dict(addon=ADDON_ID))
+    assert [(c.host, c.headers['Authorization']) for c in fake.calls] == [('db-api.osc-fr1.scalingo.com', 'Bearer ' + DB_TOKEN)]
+
+
 def test_database_token_with_an_addon_type_is_refused(fake, runner, monkeypatch):
-    monkeypatch.setenv('DB_BEARER_TOKEN', DB_TOKEN)
+    monkeypatch.setenv('SCALINGO_DATABASE_TOKEN', DB_TOKEN)
     failed = runner.fail(database_user_info, dict(addon='postgresql', app=APP))
     assert failed['failure'] == dict(option='addon')
     assert 'addon id' in failed.msg
@@ -112,11 +119,11 @@ def test_service_urls_from_the_environment(fake, runner, monkeypatch):
 
 
 @pytest.mark.parametrize('variables, used', [
-    (dict(SCALINGO_DB_API_URL='https://one.example.test', SCALINGO_DB_URL='https://two.example.test',
-          DB_API_URL='three.example.test'), 'https://one.example.test'),
+    (dict(SCALINGO_DB_API_URL='https://one.example.test', SCALINGO_DB_URL='https://two.example.test'),
+     'https://one.example.test'),
     (dict(SCALINGO_DB_URL='https://two.example.test/api', DB_API_URL='three.example.test'), 'https://two.example.test'),
-    (dict(DB_API_URL='three.example.test'), 'https://three.example.test'),
-    (dict(DB_API_URL='db-api.osc-secnum-fr1.scalingo.com'), 'https://db-api.osc-secnum-fr1.scalingo.com'),
+    (dict(SCALINGO_DB_URL='db-api.osc-secnum-fr1.scalingo.com'), 'https://db-api.osc-secnum-fr1.scalingo.com'),
+    (dict(DB_API_URL='three.example.test'), 'https://db-api.osc-fr1.scalingo.com'),
 ])
 def test_db_api_url_variables_in_order(fake, runner, monkeypatch, variables, used):
     for name, value in variables.items():
@@ -137,7 +144,7 @@ def test_db_api_url_option_beats_the_environment(fake, runner, monkeypatch):
     ('SCALINGO_REGION', 'Osc FR1', 'region'),
     ('SCALINGO_AUTH_URL', 'ftp://auth.example.test', 'auth_url'),
     ('SCALINGO_API_URL', 'https://api.example.test/v1?x=y', 'api_url'),
-    ('DB_API_URL', 'https://user:pass@db.example.test', 'db_api_url'),
+    ('SCALINGO_DB_URL', 'https://user:pass@db.example.test', 'db_api_url'),
     ('SCALINGO_ADDON', 'redis', 'addon'),
 ])
 def test_bad_values_from_the_environment_fail_before_any_request(fake, runner, monkeypatch, variable, value, option):

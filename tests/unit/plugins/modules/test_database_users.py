@@ -143,7 +143,6 @@ def test_users_is_required(fake, runner):
     (dict(name='shorty', password='short'), 'users[1].password', 'users[1]: password must be 24 to 64'),
     (dict(name='reader'), 'users[1].name', "users[1]: user 'reader' is listed twice (also users[0])"),
     (dict(name='shorty', state='reset_password', password=PASSWORD), 'users[1].password', 'cannot be used with'),
-    (dict(name='shorty', recreate=True), 'users[1].recreate', 'recreate needs read_only'),
     (dict(name='shorty', update_password='always'), 'users[1].update_password', 'update_password=always needs password'),
 ])
 def test_bad_input_fails_naming_the_entry_before_any_request(fake, runner, entry, option, words):
