@@ -22,6 +22,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -102,11 +103,15 @@ def new_password():
 
 
 def secret_forms(secret):
-    """Every form in which ``secret`` may leak: as is, JSON- and Python-escaped, URL-encoded, and in base64 (standard
-    and URL-safe, padded or not, alone or after ':' as in a Basic header). Written apart from the modules' own list
+    """Every form in which ``secret`` may leak: as is, JSON- and Python-escaped, URL-encoded (in part as quote() and
+    encodeURIComponent leave it, or byte by byte; hexadecimal in either case), and in base64 (standard and URL-safe,
+    padded or not, alone or after ':' as in a Basic header). Written apart from the modules' own list
     (plugins/module_utils/_redaction.py), so that the tests check it rather than repeat it."""
+    raw = secret.encode('utf-8')
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
-             quote(secret, safe=''), quote_plus(secret, safe='')}
+             quote(secret, safe=''), quote(secret), quote_plus(secret, safe=''), quote(secret, safe="!*()'~"),
+             ''.join('%%%02X' % byte for byte in raw), ''.join('%%%02x' % byte for byte in raw)}
+    forms |= set(re.sub('%[0-9A-F]{2}', lambda escape: escape.group(0).lower(), form) for form in forms)
     for raw in (secret.encode('utf-8'), b':' + secret.encode('utf-8')):
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             encoded = encode(raw).decode('ascii')
