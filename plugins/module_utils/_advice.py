@@ -49,6 +49,12 @@ class Advice:
         """A note on why a host could not be reached, after the reason (``cause``: ``_http.exception_summary``)."""
         return '(validate_certs)' if cause == 'tls' else ''
 
+    @staticmethod
+    def asked_to_wait(asked, left):
+        """A rate limit whose Retry-After (``asked`` seconds) is longer than what max_wait has ``left``."""
+        return ('That is more than the %d seconds of waiting that max_wait has left in this task: raise max_wait, or '
+                'run the task again later.' % max(0, int(left)))
+
     def status(self, status, step, attempts):
         """What to do about an error status answered at ``step`` (``_http.Transport.request``) after ``attempts``."""
         conn = self.connection

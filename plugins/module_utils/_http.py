@@ -63,9 +63,9 @@ class ScalingoError(Exception):
         self.method = method
         self.url = url
         self.outcome = outcome
-        # Whether this request reached the server before, in this run (retried after a 429, or sent again with a
-        # renewed token): a "name taken" may then be its own earlier attempt.
-        self.resent = False
+        # Whether an earlier attempt of this request may have been applied (its outcome was unknown): a "name taken"
+        # may then be its own earlier attempt. A refused attempt (429, 401, any 4xx) was not applied, and does not count.
+        self.earlier_uncertain = False
 
     @property
     def uncertain(self):
@@ -98,12 +98,12 @@ class _TooLarge(Exception):
 
 
 class _Again(Exception):
-    """Make the attempt again after ``seconds``; ``reached``: the one that failed reached the server."""
+    """Make the attempt again after ``seconds``; ``uncertain``: the one that failed may have been applied."""
 
-    def __init__(self, seconds, reached):
+    def __init__(self, seconds, uncertain):
         super(_Again, self).__init__(seconds)
         self.seconds = seconds
-        self.reached = reached
+        self.uncertain = uncertain
 
 
 class Answer:
@@ -133,6 +133,10 @@ def parse_retry_after(value):
         return max(0.0, email.utils.mktime_tz(when) - time.time())
     except (OverflowError, ValueError):
         return None
+
+
+def _seconds(seconds):
+    return '%d second%s' % (round(seconds), '' if round(seconds) == 1 else 's')
 
 
 def failure_kind(exc):
@@ -273,18 +277,17 @@ class Transport:
         only: a write whose outcome is unknown is left to the caller, which reads the state first.
         """
         host = urlsplit(url).hostname
-        reached = 0  # attempts that reached the server before this one
+        uncertain = False  # whether an attempt before this one may have been applied
         attempt = 0
         while True:
             attempt += 1
             try:
                 return self._attempt(method, url, step, auth, body, replayable, attempt, host)
             except _Again as again:
-                if again.reached:
-                    reached += 1
+                uncertain = uncertain or again.uncertain
                 self.wait(again.seconds)
             except ScalingoError as exc:
-                exc.resent = reached > 0
+                exc.earlier_uncertain = uncertain
                 raise
 
     def _failure(self, message, outcome=None, **facts):
@@ -312,7 +315,7 @@ class Transport:
             retry = kind == 'not_sent' or (kind == 'dropped' and replayable)
             wait = self.backoff(attempt)
             if retry and self._may_retry(attempt, wait):
-                raise _Again(wait, reached=kind != 'not_sent')
+                raise _Again(wait, uncertain=kind != 'not_sent')
             cause, reason = exception_summary(exc)
             note = self.advice.unreachable(cause)
             raise self._failure(
@@ -327,11 +330,16 @@ class Transport:
 
         status = answer.status
         if status == 429 or (status in _RETRYABLE_STATUSES and replayable):
-            wait = parse_retry_after(answer.headers.get('Retry-After')) if status == 429 else None
-            if wait is None:
-                wait = self.backoff(attempt)
+            asked = parse_retry_after(answer.headers.get('Retry-After')) if status == 429 else None
+            wait = self.backoff(attempt) if asked is None else asked
             if self._may_retry(attempt, wait, rate_limited=status == 429):
-                raise _Again(wait, reached=True)
+                # A 429 was refused, not applied; a server error may have been (only replayable requests get here).
+                raise _Again(wait, uncertain=status != 429)
+            if asked is not None and not self.may_wait(asked):
+                raise self._failure('Scalingo answered HTTP 429 to %s %s and asked to wait %s. %s' % (
+                    method, url, _seconds(asked), self.advice.asked_to_wait(asked, self.max_wait - self.waited)),
+                    status=status, request_id=self._request_id(answer), method=method, url=url,
+                    outcome=None if replayable else 'refused')
         if 200 <= status < 300:
             return status, self._json(answer, method, url, replayable)
         raise self._error(answer, method, url, step, attempt, replayable)

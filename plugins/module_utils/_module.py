@@ -8,6 +8,8 @@
 Private to the scalingo.cloud collection: it may change without notice.
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient
@@ -22,6 +24,34 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUES
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
 
 
+class _Module(AnsibleModule):
+    """An AnsibleModule that keeps the arguments as they were given (``given``), before Ansible settles an option given
+    under several of its names: it keeps one value with a mere warning, and the other is silently dropped."""
+
+    def _load_params(self):
+        super(_Module, self)._load_params()
+        self.given = copy.deepcopy(self.params)
+
+
+def disagreeing_names(spec, given, where=None):
+    """``(option, message)`` for the first option of ``spec`` given under several of its names (its aliases) with
+    different values, in ``given`` and in the lists of dicts of its suboptions (``users[2].name``); None when none."""
+    for option, details in spec.items():
+        names = [name for name in [option] + list(details.get('aliases') or []) if name in given]
+        if len(set(repr(given[name]) for name in names)) > 1:
+            shown = 'different values' if details.get('no_log') else ' and '.join(
+                '%s=%r' % (name, given[name]) for name in names)
+            place = '%s.%s' % (where, option) if where else option
+            return place, '%s is given under %s names (%s): give it once, as %s' % (
+                place, len(names), shown, option)
+        if details.get('options') and isinstance(given.get(option), list):
+            for index, item in enumerate(given[option]):
+                problem = isinstance(item, dict) and disagreeing_names(details['options'], item, '%s[%d]' % (option, index))
+                if problem:
+                    return problem
+    return None
+
+
 class ScalingoModule:
     """Owns the AnsibleModule, the client and the result of one module run.
 
@@ -33,6 +63,8 @@ class ScalingoModule:
     argument_spec = {}
     rules = {}
     returned_secrets = ()
+    # Keys whose values the module builds itself, from names it checked: never redacted, so never garbled.
+    owned = ('changed', 'created', 'removed', 'recreated', 'password_set', 'password_changed')
 
     def __init__(self):
         spec = connection_argument_spec()
@@ -41,13 +73,14 @@ class ScalingoModule:
         rules = dict(CONNECTION_RULES)
         for key, value in self.rules.items():
             rules[key] = rules.get(key, []) + value
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
+        self.module = _Module(argument_spec=spec, supports_check_mode=True, **rules)
         if REQUESTS_IMPORT_ERROR:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
         self.result = dict(changed=False)
         # Everything is checked before the first request: bad input changes nothing.
-        problem = check_connection_params(self.params) or self._check_return_connection() or self.check_params()
+        problem = (disagreeing_names(spec, self.module.given) or check_connection_params(self.params)
+                   or self._check_return_connection() or self.check_params())
         if problem:
             self.fail_option(*problem)
         if not self.params['validate_certs']:
@@ -75,6 +108,12 @@ class ScalingoModule:
             return 'return_connection', unsupported(addon)
         return None
 
+    @property
+    def _kept(self):
+        """The keys of the result that no redaction touches: the secrets returned on purpose, and what the module
+        owns. What a server wrote (users, the address, the diff built from them, messages) is redacted."""
+        return tuple(self.returned_secrets) + self.owned
+
     def check_params(self):
         """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
         return None
@@ -86,7 +125,7 @@ class ScalingoModule:
         """Fail with what the result says was done before (``changed``, and what a module reports of its changes);
         nothing secret in any form gets out."""
         secrets = self.client.secrets
-        done = secrets.value(self.result, keep=self.returned_secrets)
+        done = secrets.value(self.result, keep=self._kept)
         done.pop('diff', None)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
@@ -104,4 +143,4 @@ class ScalingoModule:
         except Refusal as refusal:
             self.fail(refusal.message, refusal.failure)
         # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
-        self.module.exit_json(**self.client.secrets.value(self.result, keep=self.returned_secrets))
+        self.module.exit_json(**self.client.secrets.value(self.result, keep=self._kept))

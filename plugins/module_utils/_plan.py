@@ -58,6 +58,12 @@ def check_password(password):
         return 'password', 'password must be 24 to 64 characters long, got %d' % len(password)
     if "'" in password or '"' in password:
         return 'password', 'password must not contain quotes (\' or ")'
+    if '\x00' in password:
+        return 'password', 'password must not contain a NUL character: PostgreSQL cannot store it'
+    try:
+        password.encode('utf-8')
+    except UnicodeError:
+        return 'password', 'password must be Unicode text: it holds a lone surrogate code point, which no database stores'
     return None
 
 

@@ -9,7 +9,7 @@ Private to the scalingo.cloud collection: it may change without notice.
 
 A secret is not only shown as itself: a server or a proxy may echo it the way it was sent (a ``Bearer``
 header, the Basic value ``base64(":" + token)``), JSON-escaped, URL-encoded, or as Python would quote it.
-Every such form is replaced, in text and in nested values alike.
+Every such form is replaced, in text and in nested values alike; the keys of a result are never rewritten.
 """
 
 import base64
@@ -53,14 +53,44 @@ def _forms(secret):
 
 
 class Secrets:
-    """The secrets of one module run, and every form of each."""
+    """The secrets of one module run, and every form of each.
+
+    Linear in the size of what is redacted, whatever the number of secrets: the forms are indexed by their first
+    ``_MIN_LENGTH`` characters, and a text is read once, each of its windows of that length looked up.
+    """
 
     def __init__(self):
-        self._forms = []
+        # The first _MIN_LENGTH characters of a form -> (the lengths of the forms that start so, longest first; those
+        # forms). Many forms may share a beginning (tokens that are JWTs, passwords made on one pattern), few lengths.
+        self._by_prefix = {}
 
     def add(self, secret):
         if isinstance(secret, str) and len(secret) >= _MIN_LENGTH:
-            self._forms = sorted(set(self._forms) | set(_forms(secret)), key=len, reverse=True)
+            for form in _forms(secret):
+                lengths, forms = self._by_prefix.setdefault(form[:_MIN_LENGTH], ([], set()))
+                forms.add(form)
+                if len(form) not in lengths:
+                    lengths.append(len(form))
+                    lengths.sort(reverse=True)
+
+    def _spans(self, text):
+        """The ``[start, end)`` spans of ``text`` that show a secret, merged where they overlap."""
+        spans = []
+        lookup = self._by_prefix.get
+        for start in range(len(text) - _MIN_LENGTH + 1):
+            found = lookup(text[start:start + _MIN_LENGTH])
+            if not found:
+                continue
+            lengths, forms = found
+            for length in lengths:
+                if text[start:start + length] in forms:
+                    end = start + length
+                    if spans and start <= spans[-1][1]:
+                        spans[-1][1] = max(spans[-1][1], end)
+                    else:
+                        spans.append([start, end])
+                    break
+        return spans
 
     def text(self, value):
         """``value`` as text without any secret; never through ``repr``."""
@@ -68,19 +98,21 @@ class Secrets:
             return ''
         if not isinstance(value, str):
             value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-        for form in self._forms:
-            if form in value:
-                value = value.replace(form, REDACTED)
-        return value
+        if not self._by_prefix or len(value) < _MIN_LENGTH:
+            return value
+        parts, shown = [], 0
+        for start, end in self._spans(value):
+            parts += [value[shown:start], REDACTED]
+            shown = end
+        return ''.join(parts) + value[shown:] if parts else value
 
     def value(self, value, keep=()):
-        """A copy of ``value`` (dicts, lists, text) without any secret; the keys named in ``keep`` are left as they
-        are (a password the module returns on purpose)."""
+        """A copy of ``value`` (dicts, lists, text) without any secret in its values; the keys of dicts are never
+        rewritten, and the values of the keys named in ``keep`` are left as they are (what the module owns)."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return dict((self.text(k) if isinstance(k, str) else k, v if k in keep else self.value(v))
-                        for k, v in value.items())
+            return dict((k, v if k in keep else self.value(v)) for k, v in value.items())
         if isinstance(value, (list, tuple)):
             return [self.value(item) for item in value]
         return value

@@ -80,11 +80,13 @@ class Tokens:
         except ScalingoError as exc:
             if exc.status != 401 or not self.refused(kind):
                 raise
+            earlier_uncertain = exc.earlier_uncertain
         token = self.token(kind)
         try:
             return request('Bearer ' + token)
         except ScalingoError as exc:
-            exc.resent = True
+            # The attempt refused with 401 was not applied: only an uncertain one before it may have been.
+            exc.earlier_uncertain = exc.earlier_uncertain or earlier_uncertain
             raise
 
     @property

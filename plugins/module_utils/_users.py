@@ -55,6 +55,7 @@ class UserChanges:
     def plan(self):
         """List the users once and decide every entry; a Refusal names the first entry that cannot be done."""
         self.listed = self.client.list_users()
+        self.writer.listed = set(user['name'] for user in self.listed)
         self.plans = plan_all(self.entries, self.listed, self.exclusive, self.where)
         return self.plans
 
@@ -106,12 +107,16 @@ class UserChanges:
             return needed.changed
         writer = self.writer
         if needed.action == CREATE:
-            return needed.name in writer.created
+            return needed.name in writer.created or needed.name in writer.created_as
         if needed.action == DELETE:
             return needed.name in writer.removed
         if needed.action == RECREATE:
-            return needed.name in writer.created and needed.name in writer.removed
+            return needed.name in writer.created  # deleted first, by this task or by another run meanwhile
         return needed.name in writer.password_set
+
+    def _named(self, needed):
+        """The name of the user of ``needed`` as Scalingo made it (another one than asked, when it changed it)."""
+        return self.writer.created_as.get(needed.name, dict(name=needed.name))['name']
 
     def _after(self, needed):
         """The user after the task, None when absent (in check mode: as it would be)."""
@@ -136,7 +141,7 @@ class UserChanges:
         yet: its dbms_attributes).
         """
         done = [needed for needed in self.plans if needed.changed and self._done(needed)]
-        kinds = dict((kind, [n.name for n in done if n.action == action])
+        kinds = dict((kind, [self._named(n) for n in done if n.action == action])
                      for kind, action in (('created', CREATE), ('removed', DELETE), ('recreated', RECREATE)))
         if self.written is not None:
             # A recreation that deleted and could not create again removed the user.
@@ -146,6 +151,7 @@ class UserChanges:
         listed = set(user['name'] for user in self.listed)
         users = [after.get(user['name'], user) for user in self.listed]
         users += [after[n.name] for n in self.plans if n.name not in listed]
+        users += list(self.writer.created_as.values())
         return dict(
             changed=self.changed,
             users=[user for user in users if user is not None],
@@ -153,7 +159,7 @@ class UserChanges:
             removed=kinds['removed'],
             recreated=kinds['recreated'],
             password_set=[n.name for n in done if n.action not in (CREATE, DELETE, RECREATE)],
-            password_changed=[n.name for n in done if n.password_changed],
+            password_changed=[self._named(n) for n in done if n.password_changed],
             passwords=self._generated(),
             diff=dict(before=dict((n.name, diff_view(n.name, n.before)) for n in done),
                       after=dict((n.name, n.diff()['after']) for n in done)),

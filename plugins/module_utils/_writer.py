@@ -31,12 +31,20 @@ def _name_taken(exc):
     return exc.status == 422 and any('taken' in message or 'exist' in message for message in exc.errors.get('name', []))
 
 
-def reworded(exc, message):
-    """``exc`` with another message, its other fields kept (``message`` already holds what its outcome adds)."""
+def reworded(exc, message, outcome=None):
+    """``exc`` with another message, its other fields kept (``message`` already holds what its outcome adds), and
+    another ``outcome`` when given."""
     again = ScalingoError(message, status=exc.status, api_message=exc.api_message, errors=exc.errors,
                           request_id=exc.request_id, method=exc.method, url=exc.url)
-    again.outcome, again.resent = exc.outcome, exc.resent
+    again.outcome, again.earlier_uncertain = outcome or exc.outcome, exc.earlier_uncertain
     return again
+
+
+def _resend_failed(exc, first, consequence):
+    """The failure of a write sent again because the ``first`` one's answer was lost: that one may have landed, so the
+    task's outcome is uncertain, whatever refused the second (a 422, a 403, a rate limit past the budget)."""
+    return reworded(exc, '%s may have been applied, but its answer was lost, and sending it again failed: %s %s' % (
+        first, exc.message, consequence), outcome='unknown')
 
 
 class _TakenMeanwhile(Exception):
@@ -58,17 +66,20 @@ class Writer:
     def __init__(self, client, warn):
         self.client = client
         self.warn = warn
-        self.created = []
-        self.removed = []
-        self.password_set = []
+        # Ordered sets (dicts of None): a task of thousands of users asks them thousands of times.
+        self.created = {}
+        self.removed = {}
+        self.password_set = {}
+        self.listed = set()  # the names listed before the first write (UserChanges.plan)
+        self.created_as = {}  # asked name -> the user Scalingo created under another name
 
     @property
     def changed(self):
         return bool(self.created or self.removed or self.password_set)
 
-    def _done(self, facts, name):
-        if name not in facts:
-            facts.append(name)
+    @staticmethod
+    def _done(facts, name):
+        facts[name] = None
 
     def apply(self, plan_):
         """Carry ``plan_`` out; returns ``(plan, user after or None, generated password or None)``.
@@ -88,7 +99,7 @@ class Writer:
         """``(user after or None, generated password or None)``."""
         name, entry = plan_.name, plan_.entry
         if plan_.action == CREATE:
-            return self._create(name, entry['read_only'], entry['password'], ours=False)
+            return self._create(name, entry['read_only'], entry['password'])
         if plan_.action == DELETE:
             self._delete(name)
             return None, None
@@ -99,7 +110,7 @@ class Writer:
         if plan_.action == RECREATE:
             self._delete(name)
             try:
-                return self._create(name, entry['read_only'], entry['password'], ours=True)
+                return self._create(name, entry['read_only'], entry['password'])
             except ScalingoError as exc:
                 if name in self.created:
                     raise  # created again: what failed is about its password, and says so
@@ -130,9 +141,9 @@ class Writer:
 
     # --- one write each, and what to do when its answer does not settle it ----------------
 
-    def _create(self, name, read_only, password, ours, again=False):
-        """Create the user; ``ours``: any user found with that name afterwards is this task's (a recreation, or a
-        creation sent again). Returns ``(user, generated password or None)``."""
+    def _create(self, name, read_only, password, again=False):
+        """Create the user; ``again``: the first creation's outcome was unknown, so a user found with that name
+        afterwards is this task's. Returns ``(user, generated password or None)``."""
         try:
             user, generated = self.client.create_user(name, read_only, password)
         except ScalingoError as exc:
@@ -142,10 +153,13 @@ class Writer:
             if found is None:
                 if exc.outcome in ('unknown', 'pending') and not again:
                     # The first creation is over, or could only fail as "taken" should it still land: send it once more.
-                    return self._create(name, read_only, password, ours=True, again=True)
+                    return self._create(name, read_only, password, again=True)
+                if exc.outcome == 'applied':
+                    raise self._created_as_another(name, exc)
                 raise
-            if (_name_taken(exc) and not (ours or exc.resent)) or found['protected']:
-                # Taken at the first attempt: not by this task. And no creation makes a protected user.
+            if (_name_taken(exc) and not (again or exc.earlier_uncertain)) or found['protected']:
+                # Taken while no attempt of this task's may have landed (a refused one, 429 or 401, was not applied):
+                # another run made it. And no creation makes a protected user.
                 raise _TakenMeanwhile(found)
             # The creation went through; its answer was lost (or refused afterwards).
             user, generated = found, None
@@ -158,6 +172,26 @@ class Writer:
         except ScalingoError as exc:
             raise reworded(exc, "User '%s' was created, but the password Scalingo generated was not returned, and "
                                 "resetting it failed: %s Run the task with state=reset_password." % (name, exc.message))
+
+    def _created_as_another(self, name, exc):
+        """The failure of a creation that Scalingo says it made, but whose answer names another user than ``name``,
+        and whose users read again do not show ``name``: the user that is new in them is recorded as created (under
+        the name Scalingo used), and the message says so."""
+        try:
+            users = self.client.list_users()
+        except ScalingoError as read_error:
+            return reworded(exc, '%s Reading the users afterwards failed too: %s' % (exc.message, read_error.message),
+                            outcome='unknown')
+        new = [user for user in users if user['name'] not in self.listed and user['name'] not in self.created]
+        if len(new) != 1:
+            return reworded(exc, "%s Scalingo does not list user '%s' afterwards, and what it created cannot be told "
+                                 "(%d new users): check the users with scalingo.cloud.database_user_info."
+                            % (exc.message, name, len(new)), outcome='unknown')
+        self.created_as[name] = new[0]
+        self._done(self.created, new[0]['name'])
+        return reworded(exc, "Scalingo created the user, but as '%s', not '%s' as asked: it changes some names (its "
+                             "rule for names is lower case). The user '%s' now exists; name it so in the task, which "
+                             "then finds it." % (new[0]['name'], name, new[0]['name']))
 
     def _delete(self, name, again=False):
         try:
@@ -174,7 +208,11 @@ class Writer:
                           "delete it later." % name)
                 raise
             if self._look(name, exc) is None:
-                self._done(self.removed, name)  # it is gone: this deletion or another removed it
+                if exc.outcome == 'refused' and not exc.earlier_uncertain:
+                    # Refused, so not this task's deletion, and no attempt of it may have landed: another run's.
+                    self.warn("User '%s' was removed by someone else while this task ran." % name)
+                    return
+                self._done(self.removed, name)  # it is gone, and this task's deletion may have done it
                 return
             if exc.outcome == 'unknown' and not again:
                 return self._delete(name, again=True)
@@ -189,10 +227,13 @@ class Writer:
         try:
             user = self.client.change_password(name, password)
         except ScalingoError as exc:
+            if again:
+                raise _resend_failed(exc, "Setting the password of user '%s'" % name,
+                                     'The password may be the one given, or still the old one: run the task again.')
             if exc.outcome == 'applied':
                 self._done(self.password_set, name)
                 return self._look(name, exc)
-            if exc.outcome in ('unknown', 'pending') and not again and self._look(name, exc) is not None:
+            if exc.outcome in ('unknown', 'pending') and self._look(name, exc) is not None:
                 # The same password again: should the first request still land, it sets the same one.
                 return self._set_password(name, password, again=True)
             raise
@@ -203,6 +244,9 @@ class Writer:
         try:
             user, password = self.client.reset_password(name)
         except ScalingoError as exc:
+            if again:
+                raise _resend_failed(exc, "The password reset of user '%s'" % name,
+                                     'Its password may now be one nobody knows: run the task with state=reset_password.')
             if exc.outcome == 'pending':
                 # A second reset could be undone by the first one landing late: no password would work.
                 self.warn("The password reset of user '%s' timed out: Scalingo may still apply it later, and any "
@@ -211,7 +255,7 @@ class Writer:
                                     'reset lands: run the task again in a minute.' % exc.message)
             if exc.outcome == 'applied' and not after_creation:
                 self._done(self.password_set, name)
-            if exc.outcome in ('unknown', 'applied') and not again and self._look(name, exc) is not None:
+            if exc.outcome in ('unknown', 'applied') and self._look(name, exc) is not None:
                 # The first reset is over, and its password was lost with the answer: one more gives one that works.
                 return self._reset(name, again=True, after_creation=after_creation)
             raise

@@ -15,6 +15,9 @@ description:
   - Plans, then writes. The task lists the users once and decides every entry, with every check
     M(scalingo.cloud.database_user) makes, before its first write. When any entry cannot be done, it fails naming
     that entry and changes nothing. Then each change costs one request.
+  - One refusal only Scalingo can make. Its sources give two rules for names (lower case and hyphens, or letters and
+    underscores; 16 characters at most on MySQL), so the local check accepts either, and Scalingo may refuse a name
+    (HTTP 422) after earlier entries were written. The task then fails saying what was done before and what was not.
   - Idempotent; runs the same in check mode; its diff never shows a password.
 author:
   - scalingo.cloud contributors (@scalingo-community)

@@ -49,6 +49,18 @@ class Late:
         return 'Late(%r)' % (self.failure,)
 
 
+class Race:
+    """A scripted failure of a request the fake does not apply, at whose arrival another run changes the users:
+    ``change(fake)``, as a task that was rate-limited or refused its token would meet it once it sends again."""
+
+    def __init__(self, failure, change):
+        self.failure = failure
+        self.change = change
+
+    def __repr__(self):
+        return 'Race(%r)' % (self.failure,)
+
+
 class Trickle:
     """A scripted answer whose body arrives one byte every ``interval`` seconds, in real time."""
 

@@ -36,6 +36,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_replies import (
     AfterApplying,
     Call,
     Late,
+    Race,
     Reply,
     Trickle,
     TrickledBody,
@@ -218,6 +219,9 @@ class FakeScalingo(BaseAdapter):
                 item = item.failure
             elif isinstance(item, Late):
                 self._late.append([item.after, call, route, match])
+                item = item.failure
+            elif isinstance(item, Race):
+                item.change(self)
                 item = item.failure
             if isinstance(item, BaseException):
                 raise item

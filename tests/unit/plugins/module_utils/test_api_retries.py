@@ -109,7 +109,9 @@ def test_a_retry_after_beyond_the_budget_is_not_waited(fake, clock):
     error = error_of(client().list_users)
     assert clock.sleeps == []
     assert fake.count('list') == 1
-    assert 'try again later' in error.message
+    assert 'asked to wait 3600 seconds' in error.message and 'Gave up' not in error.message
+    assert 'more than the 120 seconds of waiting that max_wait has left in this task' in error.message
+    assert 'raise max_wait, or run the task again later' in error.message and 'fewer tasks' not in error.message
 
 
 @pytest.mark.parametrize('status', [502, 503, 504])

@@ -118,11 +118,12 @@ def test_send_renews_a_refused_token_and_sends_again(fake):
     assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
 
 
-def test_send_says_a_request_refused_twice_was_resent(fake):
+def test_a_request_refused_twice_was_never_applied(fake):
+    """A 401 is a refusal: sending the request again with a new token does not make the first attempt uncertain."""
     tokens, transport, dummy = chain()
     fake.script('list', EXPIRED, EXPIRED)
     error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport)).value
-    assert error.status == 401 and error.resent is True
+    assert error.status == 401 and error.earlier_uncertain is False
     assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
 
 
@@ -130,7 +131,7 @@ def test_send_does_not_renew_for_another_error(fake):
     tokens, transport, dummy = chain()
     fake.script('create', Reply(403, json={'error': 'forbidden'}))
     error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport, 'POST')).value
-    assert error.status == 403 and error.resent is False
+    assert error.status == 403 and error.earlier_uncertain is False
     assert fake.routes() == ['exchange', 'addon_token', 'create']
 
 

@@ -40,7 +40,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.bad_input_sup
 NAME_CHARS = string.ascii_letters + string.digits + '_-'
 valid_names = st.text(alphabet=NAME_CHARS, min_size=6, max_size=32)
 # Any character but quotes, surrogates included only as far as a str can carry them (hypothesis excludes them).
-valid_passwords = st.text(alphabet=st.characters(blacklist_characters='\'"', blacklist_categories=('Cs',)),
+valid_passwords = st.text(alphabet=st.characters(blacklist_characters='\'"\x00', blacklist_categories=('Cs',)),
                           min_size=24, max_size=64)
 valid_regions = st.from_regex(re.compile(r'[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,3}', re.ASCII), fullmatch=True)
 valid_apps = st.from_regex(re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]{0,63}', re.ASCII), fullmatch=True)
@@ -61,7 +61,8 @@ def name_is_valid(name):
 
 
 def password_is_valid(password):
-    return 24 <= len(password) <= 64 and "'" not in password and '"' not in password
+    return 24 <= len(password) <= 64 and not set('\'"\x00') & set(password) and not any(
+        '\ud800' <= character <= '\udfff' for character in password)
 
 
 def region_is_valid(region):
