@@ -199,10 +199,12 @@ pytest: venv collection
 demo: venv-demo collection
 	'$(TOOLS)/run_in_collection.sh' '$(DEMO_VENV_BIN)' '$(COLLECTION)' python tests/demo/demo.py
 
-# Figures, never asserted: BENCH_ARGS='--quick' or '--users 50'; RATIOS_ARGS='--quick' or '--rounds 9'.
+# Figures, never asserted: BENCH_ARGS='--quick' or '--users 50'; RATIOS_ARGS='--quick' or '--rounds 9';
+# SCALE_ARGS='--quick' or '--users 1000 5000'.
 bench: venv collection
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/bench.py $(BENCH_ARGS)
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/ratios.py $(RATIOS_ARGS)
+	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/scale.py $(SCALE_ARGS)
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance

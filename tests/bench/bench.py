@@ -95,7 +95,8 @@ def percentile(values, fraction):
 
 
 class Measured:
-    """One child process: exit code, wall time, peak RSS (KiB) of it and of the children it waited for."""
+    """One child process: exit code, wall time, peak RSS (KiB) and CPU time of it and of the children it waited
+    for."""
 
     def __init__(self, argv, env, cwd, log_path):
         self.argv = argv
@@ -115,6 +116,8 @@ class Measured:
         self.rc = os.waitstatus_to_exitcode(status)
         process.returncode = self.rc  # reaped here: Popen must not wait for it again
         self.maxrss = usage.ru_maxrss
+        # CPU seconds of the child and of the children it waited for (the module processes): not the emulator's.
+        self.cpu = usage.ru_utime + usage.ru_stime
 
     def output(self):
         with open(self.log_path) as handle:

@@ -10,9 +10,12 @@ state and log and in real PostgreSQL.
   ones, with the passwords they were given.
 - Two ansible-playbook processes create the same user at the same moment: both end without error and exactly one
   user exists; the run that lost the race got "name already taken", read the users again and reported no change.
+- One task creates 300 users whose passwords Scalingo generates: nothing garbled, their passwords work.
 """
 
 from __future__ import annotations
+
+import json
 
 from e2e_support import (
     DEMO_APP,
@@ -115,3 +118,26 @@ def test_two_runs_create_the_same_user_at_once(ansible, emu, demo_pg):
     assert demo_pg.role(name) == {'login': True}
     demo_pg.assert_login(name, passwords[winner])
     demo_pg.assert_login_fails(name, passwords[loser])
+
+
+def test_hundreds_of_generated_passwords_garble_no_name_and_every_one_logs_in(ansible, emu, demo_pg, tmp_path):
+    """One database_users task creating 300 users whose passwords Scalingo generates: 300 secrets that
+    every answer and the result are kept free of, and none of them may garble a name, a key or a returned password."""
+    names = ['e2e-bulk-%04d' % index for index in range(300)]
+    path = str(tmp_path / 'bulk.json')
+    tasks = [
+        {'name': 'many users', 'scalingo.cloud.database_users': {
+            'app': DEMO_APP, 'addon': demo_pg.addon_id, 'users': [{'name': name} for name in names]},
+         'register': 'bulk', 'no_log': True},
+        {'name': 'store the result', 'ansible.builtin.copy': {'content': '{{ bulk | to_json }}', 'dest': path,
+                                                              'mode': '0600'}, 'no_log': True},
+    ]
+    ansible.playbook(tasks)
+    with open(path) as handle:
+        bulk = json.load(handle)
+    assert bulk['created'] == names and bulk['password_changed'] == names
+    assert sorted(bulk['passwords']) == names and sorted(bulk['diff']['after']) == names
+    assert '********' not in json.dumps(bulk)
+    assert {user['name'] for user in bulk['users']} >= set(names)
+    for name in names[::100] + names[-1:]:
+        demo_pg.assert_login(name, bulk['passwords'][name])
