@@ -12,6 +12,38 @@ ends their messages comes from here, so that they know nothing of how the module
 """
 
 
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import USER_ADDON_TYPES
+
+# What each reason of waiting (``_http.Transport.wait``) is called in a summary.
+_WAIT_CAUSES = {
+    'rate_limit': "Scalingo's rate limit (HTTP 429)",
+    'server_error': 'server errors (HTTP 502, 503, 504)',
+    'unreachable': 'a host that could not be reached',
+    'lost': 'connections lost',
+    'deletion': 'a deletion still landing',
+}
+
+
+def _times(count):
+    return {1: 'once', 2: 'twice'}.get(count, '%d times' % count)
+
+
+def waited(waits, order):
+    """What a task that waited says when it ends: how long, why, and what makes it wait less. ``waits``: reason ->
+    (times, seconds), named in ``order``."""
+    total = sum(seconds for dummy, seconds in waits.values())
+    causes = ['%s, %s (%d s)' % (_WAIT_CAUSES[reason], _times(waits[reason][0]), round(waits[reason][1]))
+              for reason in order if reason in waits]
+    remedy = ''
+    if 'rate_limit' in waits:
+        remedy = (' Scalingo allows 60 requests a minute on its main API: to wait less, manage many users in one '
+                  'scalingo.cloud.database_users task, reuse a database_token across tasks, or run fewer tasks at once '
+                  '(throttle, forks).')
+    elif 'server_error' in waits or 'unreachable' in waits or 'lost' in waits:
+        remedy = " If it goes on, check the network and Scalingo's status page (https://scalingostatus.com)."
+    return 'The task waited %d seconds in all, for %s.%s' % (round(total), '; '.join(causes), remedy)
+
+
 def outcome_note(outcome):
     """What an uncertain outcome (``ScalingoError.outcome``) asks of the user, to end a failure's message."""
     if outcome == 'unknown':
@@ -44,10 +76,26 @@ class Advice:
         """A request the HTTP library refused to send: some value of the options cannot go into a request."""
         return 'check the connection options.'
 
-    @staticmethod
-    def unreachable(cause):
-        """A note on why a host could not be reached, after the reason (``cause``: ``_http.exception_summary``)."""
-        return '(validate_certs)' if cause == 'tls' else ''
+    def unreachable(self, cause, url):
+        """What to check when ``url`` could not be reached (``cause``: ``_http.exception_summary``'s)."""
+        if cause == 'tls':
+            return ('Check the certificate of that host; set validate_certs to false only against a test service.')
+        return ("Check the URL in use, %s, the network or a proxy (HTTPS_PROXY), and Scalingo's status page "
+                "(https://scalingostatus.com)." % self._source(url))
+
+    def _source(self, url):
+        """The service root of ``url`` and what set it: an option (or its environment variable), or the region."""
+        conn = self.connection
+        for root, option, variable in ((conn.db_api_root, 'db_api_url', 'SCALINGO_DB_API_URL'),
+                                       (conn.api_root, 'api_url', 'SCALINGO_API_URL'),
+                                       (conn.auth_root, 'auth_url', 'SCALINGO_AUTH_URL')):
+            if url == root or url.startswith(root + '/'):
+                if option in conn.urls_given:
+                    return '%s, set by %s (or %s)' % (root, option, variable)
+                if option == 'auth_url':
+                    return "%s, Scalingo's authentication service" % root
+                return "%s, from region '%s' (region or SCALINGO_REGION)" % (root, conn.region)
+        return url
 
     @staticmethod
     def asked_to_wait(asked, left):
@@ -66,6 +114,10 @@ class Advice:
                         'expired (they last one hour) or issued for another addon. With api_token and app as well, an '
                         'expired one is fetched again.')
             return 'The token was refused: check the API token (api_token or SCALINGO_API_TOKEN).'
+        if status == 400 and step == 'database':
+            # What Scalingo answers for an addon of a type without users (Redis, Elasticsearch, OpenSearch) given by id.
+            return ("Addon '%s' has no database users, it seems: only %s addons do; check addon."
+                    % (conn.addon, ', '.join(USER_ADDON_TYPES)))
         if status == 403:
             return ("The token's owner may not manage database users of this addon "
                     "(limited collaborators cannot): use a token of the app's owner or of a full collaborator.")

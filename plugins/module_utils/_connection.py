@@ -172,7 +172,10 @@ class Connection:
     roots. Raises ValueError on a service URL ``check_connection_params()`` would refuse."""
 
     def __init__(self, params):
-        default_api, default_db_api = region_urls(params.get('region') or DEFAULT_REGION)
+        self.region = params.get('region') or DEFAULT_REGION
+        # The service URLs set by an option (or its environment variable), rather than by the region.
+        self.urls_given = [option for option in ('auth_url', 'api_url', 'db_api_url') if params.get(option)]
+        default_api, default_db_api = region_urls(self.region)
         self.auth_root = service_root(params.get('auth_url') or DEFAULT_AUTH_URL, '/v1')
         self.api_root = service_root(params.get('api_url') or default_api, '/v1')
         self.db_api_root = service_root(params.get('db_api_url') or default_db_api, '/api')

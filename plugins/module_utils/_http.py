@@ -46,6 +46,9 @@ MAX_RATE_LIMITED_ATTEMPTS = 20
 # No answer of Scalingo's is near this size: a bigger one is not Scalingo's, and is not read into memory.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _RETRYABLE_STATUSES = (502, 503, 504)
+# Why a task waited (Transport.wait), in the order a summary names them.
+RATE_LIMIT, SERVER_ERROR, UNREACHABLE, LOST, DELETION = 'rate_limit', 'server_error', 'unreachable', 'lost', 'deletion'
+WAIT_REASONS = (RATE_LIMIT, SERVER_ERROR, UNREACHABLE, LOST, DELETION)
 
 
 class ScalingoError(Exception):
@@ -98,11 +101,13 @@ class _TooLarge(Exception):
 
 
 class _Again(Exception):
-    """Make the attempt again after ``seconds``; ``uncertain``: the one that failed may have been applied."""
+    """Make the attempt again after ``seconds``, for ``reason`` (see ``Transport.wait``); ``uncertain``: the one that
+    failed may have been applied."""
 
-    def __init__(self, seconds, uncertain):
+    def __init__(self, seconds, reason, uncertain):
         super(_Again, self).__init__(seconds)
         self.seconds = seconds
+        self.reason = reason
         self.uncertain = uncertain
 
 
@@ -189,7 +194,7 @@ class Transport:
 
     ``secrets`` redacts what errors show. ``advice`` words what to do next, at the end of a message:
     ``status(status, step, attempts)`` about an error status, ``timed_out()``, ``not_sendable()`` (the HTTP library
-    refused the request), ``unreachable(cause)`` (a note on ``exception_summary``'s cause, or '') and
+    refused the request), ``unreachable(cause, url)`` (what to check, given ``exception_summary``'s cause) and
     ``outcome(outcome)`` (what an uncertain outcome asks, or '').
     """
 
@@ -203,6 +208,7 @@ class Transport:
         self.secrets = secrets
         self.advice = advice
         self.waited = 0.0
+        self.waits = {}  # reason -> (times, seconds)
         self.session = requests.Session()
         self.session.verify = verify
         self.session.headers.update({
@@ -261,8 +267,13 @@ class Transport:
         """Whether the budget of waiting has ``seconds`` left."""
         return self.waited + seconds <= self.max_wait
 
-    def wait(self, seconds):
+    def wait(self, seconds, reason):
+        """Wait ``seconds`` out of the budget, for ``reason``: ``RATE_LIMIT``, ``SERVER_ERROR``, ``UNREACHABLE``,
+        ``LOST`` (a connection lost on a read) or ``DELETION`` (a deletion still landing); ``waits`` keeps how many
+        times and how long for each."""
         self.waited += seconds
+        count, total = self.waits.get(reason, (0, 0.0))
+        self.waits[reason] = (count + 1, total + seconds)
         self._sleep(seconds)
 
     def _may_retry(self, attempt, wait, rate_limited=False):
@@ -285,7 +296,7 @@ class Transport:
                 return self._attempt(method, url, step, auth, body, replayable, attempt, host)
             except _Again as again:
                 uncertain = uncertain or again.uncertain
-                self.wait(again.seconds)
+                self.wait(again.seconds, again.reason)
             except ScalingoError as exc:
                 exc.earlier_uncertain = uncertain
                 raise
@@ -315,13 +326,12 @@ class Transport:
             retry = kind == 'not_sent' or (kind == 'dropped' and replayable)
             wait = self.backoff(attempt)
             if retry and self._may_retry(attempt, wait):
-                raise _Again(wait, uncertain=kind != 'not_sent')
+                raise _Again(wait, UNREACHABLE if kind == 'not_sent' else LOST, uncertain=kind != 'not_sent')
             cause, reason = exception_summary(exc)
-            note = self.advice.unreachable(cause)
             raise self._failure(
-                'Could not reach %s (%s %s): %s.%s' % (
-                    host, method, url, self.secrets.text(reason + (' ' + note if note else '')),
-                    ' Gave up after %d attempts.' % attempt if retry else ''),
+                'Could not reach %s (%s %s): %s.%s %s' % (
+                    host, method, url, self.secrets.text(reason), ' Gave up after %d attempts.' % attempt if retry else '',
+                    self.advice.unreachable(cause, url)),
                 method=method, url=url, outcome='unknown' if kind == 'dropped' and not replayable else 'not_sent')
         except _TooLarge:
             raise self._failure('%s %s answered with more than %d MiB: is %s the right Scalingo URL?' % (
@@ -334,7 +344,7 @@ class Transport:
             wait = self.backoff(attempt) if asked is None else asked
             if self._may_retry(attempt, wait, rate_limited=status == 429):
                 # A 429 was refused, not applied; a server error may have been (only replayable requests get here).
-                raise _Again(wait, uncertain=status != 429)
+                raise _Again(wait, RATE_LIMIT if status == 429 else SERVER_ERROR, uncertain=status != 429)
             if asked is not None and not self.may_wait(asked):
                 raise self._failure('Scalingo answered HTTP 429 to %s %s and asked to wait %s. %s' % (
                     method, url, _seconds(asked), self.advice.asked_to_wait(asked, self.max_wait - self.waited)),

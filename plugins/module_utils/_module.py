@@ -20,7 +20,8 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._connection import 
     connection_argument_spec,
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils._endpoint import SCHEMES, unsupported
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._advice import waited
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, WAIT_REASONS, ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._users import Refusal
 
 
@@ -64,7 +65,7 @@ class ScalingoModule:
     rules = {}
     returned_secrets = ()
     # Keys whose values the module builds itself, from names it checked: never redacted, so never garbled.
-    owned = ('changed', 'created', 'removed', 'recreated', 'password_set', 'password_changed')
+    owned = ('changed', 'created', 'removed', 'recreated', 'password_set', 'password_changed', 'waited_seconds')
 
     def __init__(self):
         spec = connection_argument_spec()
@@ -127,7 +128,18 @@ class ScalingoModule:
         secrets = self.client.secrets
         done = secrets.value(self.result, keep=self._kept)
         done.pop('diff', None)
+        transport = self.client.transport
+        if transport.waited:
+            msg += ' It gave up after waiting %d seconds in all (max_wait %d).' % (round(transport.waited),
+                                                                                 transport.max_wait)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
+
+    def _say_how_long_it_waited(self):
+        """``waited_seconds`` in the result; and, when the task waited, a warning that says how long and why."""
+        transport = self.client.transport
+        self.result['waited_seconds'] = round(transport.waited, 1)
+        if transport.waited:
+            self.warn(waited(transport.waits, WAIT_REASONS))
 
     def warn(self, text):
         self.module.warn(self.client.secrets.text(text))
@@ -139,8 +151,11 @@ class ScalingoModule:
         try:
             self.execute()
         except ScalingoError as exc:
+            self._say_how_long_it_waited()
             self.fail(exc.message, exc.to_failure())
         except Refusal as refusal:
+            self._say_how_long_it_waited()
             self.fail(refusal.message, refusal.failure)
+        self._say_how_long_it_waited()
         # A server may echo a secret anywhere in what it answers: only the keys meant for it keep one.
         self.module.exit_json(**self.client.secrets.value(self.result, keep=self._kept))

@@ -12,7 +12,7 @@ the write goes on from what is there. What is known to have been done is recorde
 a task that fails half way still reports what it did.
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import DELETION, ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import (
     CREATE,
     DELETE,
@@ -137,7 +137,7 @@ class Writer:
             wait = self.client.transport.backoff(attempt)
             if not self.client.transport.may_wait(wait):
                 return False
-            self.client.transport.wait(wait)
+            self.client.transport.wait(wait, DELETION)
 
     # --- one write each, and what to do when its answer does not settle it ----------------
 

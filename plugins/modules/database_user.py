@@ -272,6 +272,14 @@ connection_uri:
   returned: when O(return_connection=true) and Scalingo generated the password
   type: str
   sample: postgres://metabase:K_gaef6ripo7Ao4Uaxai6Kiey@my-app-1234.postgresql.a.osc-fr1.scalingo-dbs.com:30000/my_app_1234?sslmode=prefer
+waited_seconds:
+  description:
+    - Seconds the task spent waiting between attempts, out of O(max_wait) (a rate limit waited out, a read sent again
+      after a server error, a deletion still landing). V(0) when it did not wait.
+    - When it waited, the task also warns, saying how long, why, and what makes it wait less.
+  returned: always
+  type: float
+  sample: 31.0
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError

@@ -141,6 +141,14 @@ connection:
       type: bool
       returned: success
       sample: false
+waited_seconds:
+  description:
+    - Seconds the task spent waiting between attempts, out of O(max_wait) (a rate limit waited out, a read sent again
+      after a server error, a deletion still landing). V(0) when it did not wait.
+    - When it waited, the task also warns, saying how long, why, and what makes it wait less.
+  returned: always
+  type: float
+  sample: 31.0
 '''
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule

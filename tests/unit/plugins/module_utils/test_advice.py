@@ -46,7 +46,7 @@ class Silent:
         return ''
 
     @staticmethod
-    def unreachable(cause):
+    def unreachable(cause, url):
         return ''
 
     @staticmethod

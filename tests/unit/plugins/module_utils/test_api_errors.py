@@ -311,5 +311,6 @@ def test_an_unknown_host_is_reported_as_such(fake, clock):
 def test_a_certificate_failure_is_reported_as_such(fake, clock):
     fake.script('exchange', requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))
     error = error_of(client().list_users)
-    assert 'TLS certificate verification failed (validate_certs)' in error.message
+    assert 'TLS certificate verification failed. Check the certificate of that host; set validate_certs to false only ' \
+           'against a test service.' in error.message
     assert fake.routes() == ['exchange']

@@ -73,7 +73,8 @@ def test_a_recreation_whose_deletion_lands_late_creates_only_once_it_landed(fake
     fake.add_user('reporting', password=PASSWORD)
     fake.script('delete', Late(TIMEOUT, after=3))
     done = runner.ok(database_user, args(read_only=True, recreate=True, password=PASSWORD2))
-    assert done['changed'] is True and done.warnings == []
+    assert done['changed'] is True and done['waited_seconds'] == 3.0
+    assert done.warnings == ['The task waited 3 seconds in all, for a deletion still landing, twice (3 s).']
     assert fake.users()['reporting']['read_only'] is True and fake.users()['reporting']['_password'] == PASSWORD2
     assert fake.count('delete') == 1, 'a deletion that may still land was sent again'
     assert clock.sleeps == [1.0, 2.0]
