@@ -88,7 +88,7 @@ EXAMPLES = r'''
     addon: postgresql
     name: reporting
   register: reporting_user
-  no_log: true  # the generated password is in the result
+  no_log: "{{ not ansible_check_mode }}"  # the generated password is in the result of a real run; --check --diff shows
 
 - name: Create a read-only user with a password from the vault
   scalingo.cloud.database_user:
@@ -114,7 +114,7 @@ EXAMPLES = r'''
     read_only: true
     recreate: true
   register: recreated
-  no_log: true  # without password, Scalingo generates a new one, returned in the result
+  no_log: "{{ not ansible_check_mode }}"  # without password, Scalingo generates a new one, in the result
 
 - name: Have Scalingo generate a new password
   scalingo.cloud.database_user:
@@ -123,7 +123,7 @@ EXAMPLES = r'''
     name: reporting
     state: reset_password
   register: reset
-  no_log: true
+  no_log: "{{ not ansible_check_mode }}"
 
 - name: Create a user for a BI tool, with a password Scalingo generates, and its connection URI
   scalingo.cloud.database_user:
@@ -133,7 +133,7 @@ EXAMPLES = r'''
     read_only: true
     return_connection: true
   register: metabase_user
-  no_log: true  # the password and the URI that holds it are in the result
+  no_log: "{{ not ansible_check_mode }}"  # the password and the URI that holds it are in the result
 
 - name: Write the URI for the BI tool, in a file readable by its owner only
   ansible.builtin.copy:

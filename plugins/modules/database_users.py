@@ -101,7 +101,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: The users of the database, as declared in the inventory (users_of_db)
+- name: The users of the database, in one task
   scalingo.cloud.database_users:
     app: my-app
     addon: postgresql
@@ -113,9 +113,22 @@ EXAMPLES = r'''
       - name: old-importer
         state: absent
   register: db_users
-  no_log: true  # Scalingo generates the password of reporting: it is in the result, once
+  # Scalingo generates the password of reporting: it is in the result of a real run, once. A check run holds no
+  # password, so --check --diff shows what would change.
+  no_log: "{{ not ansible_check_mode }}"
 
-- name: Only the declared users, and no other (look first with --check --diff)
+- name: Keep the generated passwords, with those kept before, in one file readable by its owner only
+  ansible.builtin.copy:
+    content: "{{ kept | combine(db_users.passwords) | to_nice_yaml }}"
+    dest: "{{ passwords_file }}"
+    mode: "0600"
+  vars:
+    passwords_file: "{{ lookup('ansible.builtin.env', 'HOME') }}/my-app-postgresql-passwords.yml"
+    kept: "{{ lookup('ansible.builtin.file', passwords_file, errors='ignore') | default('{}', true) | from_yaml }}"
+  when: db_users.passwords | length > 0
+  no_log: true
+
+- name: Only the declared users, and no other (look first with --check --diff, whose diff names who would go)
   scalingo.cloud.database_users:
     app: my-app
     addon: postgresql
@@ -124,6 +137,7 @@ EXAMPLES = r'''
       - name: metabase
         read_only: true
         password: "{{ vault_metabase_password }}"
+  no_log: "{{ not ansible_check_mode }}"
 
 - name: The users of the workers, with the URI each one connects with
   scalingo.cloud.database_users:
@@ -134,14 +148,17 @@ EXAMPLES = r'''
       - name: worker-a
       - name: worker-b
   register: workers
-  no_log: true  # the generated passwords, and the URIs that hold them, are in the result
+  no_log: "{{ not ansible_check_mode }}"  # the generated passwords, and the URIs that hold them, are in the result
 
-- name: Store each URI in a file readable by its owner only (the users created in this run)
+- name: Keep the URIs of the users created in this run, with those kept before, in one file readable by its owner only
   ansible.builtin.copy:
-    content: "{{ item.value }}"
-    dest: "~/{{ item.key }}-database.url"
-    mode: "0400"
-  loop: "{{ workers.connection_uris | dict2items }}"
+    content: "{{ kept | combine(workers.connection_uris) | to_nice_yaml }}"
+    dest: "{{ uris_file }}"
+    mode: "0600"
+  vars:
+    uris_file: "{{ lookup('ansible.builtin.env', 'HOME') }}/my-app-worker-uris.yml"
+    kept: "{{ lookup('ansible.builtin.file', uris_file, errors='ignore') | default('{}', true) | from_yaml }}"
+  when: workers.connection_uris | length > 0
   no_log: true
 '''
 

@@ -10,6 +10,7 @@ state and log and in real PostgreSQL.
   ones, with the passwords they were given.
 - Two ansible-playbook processes create the same user at the same moment: both end without error and exactly one
   user exists; the run that lost the race got "name already taken", read the users again and reported no change.
+- Ten hosts reset one user's password at once: the last reset wins, nine returned passwords no longer work.
 - One task creates 300 users whose passwords Scalingo generates: nothing garbled, their passwords work.
 """
 
@@ -21,6 +22,7 @@ from e2e_support import (
     DEMO_APP,
     info_task,
     new_password,
+    psycopg,
     user_task,
 )
 
@@ -141,3 +143,29 @@ def test_hundreds_of_generated_passwords_garble_no_name_and_every_one_logs_in(an
     assert {user['name'] for user in bulk['users']} >= set(names)
     for name in names[::100] + names[-1:]:
         demo_pg.assert_login(name, bulk['passwords'][name])
+
+
+def test_of_ten_parallel_resets_of_one_user_only_the_last_password_works(ansible, emu, demo_pg, tmp_path):
+    """The README's and the guide's figure: ten hosts reset one user's password at once; every task succeeds, and the
+    last reset Scalingo applies wins, so nine of the ten returned passwords no longer work."""
+    name = 'e2e-shared-user'
+    emu.create_user_over_http(DEMO_APP, demo_pg.addon_id, name, new_password())
+    hosts = dict(('h%02d' % index, {}) for index in range(1, 11))
+    inventory = ansible.write_inventory(hosts)
+    play = {'hosts': 'all', 'module_defaults': {'group/scalingo.cloud.scalingo': {'app': DEMO_APP,
+                                                                                  'addon': demo_pg.addon_id}}}
+    store = {'name': 'store', 'delegate_to': 'localhost', 'no_log': True, 'ansible.builtin.copy': {
+        'content': '{{ reset.password }}', 'dest': str(tmp_path / '{{ inventory_hostname }}.password'),
+        'mode': '0600'}}
+    ansible.playbook([user_task('reset', {'name': name, 'state': 'reset_password'}, register='reset', no_log=True),
+                      store], play=play, inventory=inventory, extra_args=['--forks', '10'])
+    passwords = [(tmp_path / ('%s.password' % host)).read_text() for host in sorted(hosts)]
+    assert len(set(passwords)) == 10
+    working = []
+    for password in passwords:
+        try:
+            demo_pg.assert_login(name, password)
+        except psycopg.OperationalError:
+            continue
+        working.append(password)
+    assert len(working) == 1, '%d of the ten returned passwords work' % len(working)
