@@ -2,6 +2,7 @@
 # script of tools/ named for what it does.
 #
 #   make demo      the example playbook against the local emulator (installs only what it needs)
+#   make emulator  the local emulator alone, for playbooks of your own: it prints what to export (Ctrl-C stops it)
 #   make test      every gate, with a summary (what CI runs through .ci/run)
 #   make help      the list of targets
 #
@@ -14,6 +15,7 @@
 #   UNITS_ARGS='--num-workers 1'      extra ansible-test units arguments
 #   INTEGRATION_ARGS='database_user'  extra ansible-test integration arguments (a target, --exclude ...)
 #   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
+#   EMULATOR_ARGS='--verbose'         extra arguments of the emulator's command line (make emulator)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
 
 SHELL := /bin/bash
@@ -71,11 +73,12 @@ BACKGROUND_GATES := integration integration-compat e2e
 NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e integration
 OLD_CORE_GATES := units-compat sanity-compat integration-compat
 
-.PHONY: help venv venv-compat venv-demo collection test pytest demo bench dist install changelog-release lock \
+.PHONY: help venv venv-compat venv-demo collection test pytest demo emulator bench dist install changelog-release lock \
 	clean $(TEST_TARGETS)
 
 help:
 	@echo 'make demo           the example playbook against the local emulator, step by step'
+	@echo 'make emulator       the local emulator alone, with a real PostgreSQL, until Ctrl-C; it prints what to export'
 	@echo 'make test           every gate below, with a summary; exit status 1 if one fails'
 	@echo 'Gates (ansible-core $(NEW_CORE) on Python $(or $(BASE_VERSION),?), $(OLD_CORE) on Python $(or $(COMPAT_VERSION),?)):'
 	@echo '  units, units-compat              ansible-test units'
@@ -198,6 +201,11 @@ pytest: venv collection
 
 demo: venv-demo collection
 	'$(TOOLS)/run_in_collection.sh' '$(DEMO_VENV_BIN)' '$(COLLECTION)' python tests/demo/demo.py
+
+# In the foreground until Ctrl-C, never with in-memory PostgreSQL users (--pg embedded). EMULATOR_ARGS='--verbose'.
+emulator: venv-demo collection
+	'$(TOOLS)/run_in_collection.sh' '$(DEMO_VENV_BIN)' '$(COLLECTION)' python tests/emulator/scalingo_emulator \
+		--pg embedded --print-env $(EMULATOR_ARGS)
 
 # Figures, never asserted: BENCH_ARGS='--quick' or '--users 50'; RATIOS_ARGS='--quick' or '--rounds 9';
 # SCALE_ARGS='--quick' or '--users 1000 5000'.

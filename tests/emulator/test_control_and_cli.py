@@ -131,5 +131,23 @@ def test_cli_runs_as_a_directory_and_as_a_module(how):
         [sys.executable, "-m", "scalingo_emulator"]
     out = subprocess.run(command + ["--help"], cwd=HERE, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     assert out.startswith("usage: scalingo_emulator ")
-    for option in ("--seed", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port"):
+    for option in ("--seed", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port",
+                   "--print-env"):
         assert option in out
+
+
+def test_print_env_names_the_first_postgresql_addon_and_keeps_proxies_off_loopback(emu):
+    """What --print-env prints (make emulator runs it and tests/e2e/test_e2e_emulator_command.py uses the lines):
+    NO_PROXY only when a proxy variable would take the requests, keeping what the variable held."""
+    from scalingo_emulator import announce  # pylint: disable=import-outside-toplevel
+
+    state = emu.state()
+    plain = announce.describe(state, environ={})
+    assert "export SCALINGO_APP=emu-demo-app" in plain
+    assert "export SCALINGO_ADDON=%s" % emu.addon_id(DEMO, "postgresql") in plain
+    assert "export SCALINGO_API_TOKEN=%s" % emu.api_token("owner") in plain
+    assert not [line for line in plain if "NO_PROXY" in line.upper()]
+    assert plain[-1] == "Ctrl-C (or kill %d) stops the emulator and PostgreSQL, and removes %s." % (os.getpid(), emu.workdir)
+    proxied = announce.describe(state, environ={"http_proxy": "http://proxy:3128", "no_proxy": "corp.example"})
+    assert "export NO_PROXY=127.0.0.1,localhost" in proxied
+    assert "export no_proxy=127.0.0.1,localhost,corp.example" in proxied

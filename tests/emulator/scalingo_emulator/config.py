@@ -66,6 +66,10 @@ class EmulatorError(Exception):
     """Raised when the emulator cannot be configured or started."""
 
 
+class PostgresUnavailable(EmulatorError):
+    """The PostgreSQL backend was asked for (not ``auto``'s fallback to memory) and is missing or cannot start."""
+
+
 def load_config(source=None):
     """Load a seed: a path (YAML or JSON), a dict, or None for the default seed."""
     if source is None:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import files, rules
 from .auth_api import AuthApi
-from .config import load_config, normalize_config, validate_settings
+from .config import PostgresUnavailable, load_config, normalize_config, validate_settings
 from .control import ControlApi
 from .database_api import DatabaseApi
 from .faults import Faults, RateLimit
@@ -128,6 +128,12 @@ class Emulator(object):
         return self
 
     def _start_postgres(self):
+        try:
+            self._start_clusters()
+        except Exception as exc:
+            raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
+
+    def _start_clusters(self):
         mode, found = PgBackend.resolve(self.pg_mode, self.pg_bin)
         if mode is None:
             self._pg_reason = found
