@@ -213,6 +213,7 @@ bench: venv collection
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/bench.py $(BENCH_ARGS)
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/ratios.py $(RATIOS_ARGS)
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/scale.py $(SCALE_ARGS)
+	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/first_run.py
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance

@@ -130,8 +130,8 @@ class ScalingoModule:
         done.pop('diff', None)
         transport = self.client.transport
         if transport.waited:
-            msg += ' It gave up after waiting %d seconds in all (max_wait %d).' % (round(transport.waited),
-                                                                                 transport.max_wait)
+            msg += ' It gave up after waiting %d seconds in all (max_wait %d).' % (
+                round(transport.waited), transport.max_wait)
         self.module.fail_json(msg=secrets.text(msg), failure=secrets.value(failure), **done)
 
     def _say_how_long_it_waited(self):

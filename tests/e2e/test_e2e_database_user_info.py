@@ -39,8 +39,8 @@ def test_ad_hoc(ansible, emu, demo_pg):
     assert_same_outcome(checked.records[0], one.records[0])
     user = {'name': 'e2e-adhoc', 'read_only': True, 'protected': False,
             'dbms_attributes': {'password_encryption': 'SCRAM-SHA-256'}}
-    assert one.records[0]['result'] == {'changed': False, 'users': [user]}
-    assert unknown.records[0]['result'] == {'changed': False, 'users': []}
+    assert one.records[0]['result'] == {'changed': False, 'users': [user], 'waited_seconds': 0}
+    assert unknown.records[0]['result'] == {'changed': False, 'users': [], 'waited_seconds': 0}
     assert everyone.records[0]['result']['users'] == emu.users(demo_pg.addon_id)
     assert one.counts() == checked.counts() == unknown.counts() == BY_TYPE
     assert everyone.counts() == BY_ID
