@@ -104,3 +104,49 @@ notes:
   - Never pass a token or a password in the arguments of an ad-hoc command (C(-a)), as ansible-core 2.19 and later print
     them when the command fails. Use the environment variables, or a playbook and a vault.
 '''
+
+    # The same options, as a plugin reads them (from its configuration file, else the environment): the inventory
+    # plugin scalingo.cloud.databases lists a whole account with the API token alone.
+    PLUGIN = r'''
+options:
+  api_token:
+    description:
+      - Scalingo API token (C(tk-us-...)), created in the dashboard or with C(scalingo tokens-create).
+      - Exchanged for a one-hour bearer token, fetched once per run; no database token is ever asked for.
+      - May be a template, for example C("{{ vault_scalingo_api_token }}") with the variable from a vault given as an
+        extra variable.
+    type: str
+    required: true
+    env:
+      - name: SCALINGO_API_TOKEN
+  auth_url:
+    description:
+      - Root URL of Scalingo's authentication service, by default C(https://auth.scalingo.com).
+      - A bare host is read as C(https://<host>); a trailing C(/v1) is accepted.
+    type: str
+    env:
+      - name: SCALINGO_AUTH_URL
+  api_url:
+    description:
+      - Root URL of one regional Scalingo API. When set, only that region is listed, named after the region of
+        Scalingo's list whose API it is, else after its host (a test service).
+      - A bare host is read as C(https://<host>); a trailing C(/v1) is accepted.
+    type: str
+    env:
+      - name: SCALINGO_API_URL
+  timeout:
+    description:
+      - Seconds each request may take in all, from connecting to the last byte of its answer, however slowly the
+        answer comes.
+      - Retries are bounded too (see O(max_wait)), so a run always ends.
+    type: float
+    default: 30
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificates of Scalingo's services.
+      - Set to V(false) only against a test service.
+    type: bool
+    default: true
+requirements:
+  - requests
+'''

@@ -11,7 +11,7 @@ A server's answer is input: every field the modules decide on is checked for its
 decision is taken. Anything else raises ``ShapeError``, which ``read()`` turns into a failure naming the URL.
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._connection import is_host_name
+from ansible_collections.scalingo.cloud.plugins.module_utils._connection import is_host_name, service_root
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 
 
@@ -65,6 +65,52 @@ def addon_ids(data, addon_type):
         if _text(provider, 'id', 'each addon_provider with its') == addon_type:
             ids.append(_text(addon, 'id', 'each addon with its'))
     return sorted(ids)
+
+
+def regions(data):
+    """The regions of ``GET /v1/regions``: ``[{"name", "api"}]``, the API's root a URL."""
+    listed = _object(data, 'a JSON object').get('regions')
+    if not isinstance(listed, list):
+        raise ShapeError('a "regions" list')
+    found = []
+    for region in listed:
+        region = _object(region, 'regions as objects')
+        name, api = _text(region, 'name', 'regions with their'), _text(region, 'api', 'regions with their')
+        try:
+            found.append(dict(name=name, api=service_root(api, '/v1')))
+        except ValueError:
+            raise ShapeError('regions with their "api" as a URL')
+    return found
+
+
+def apps(data):
+    """The apps of ``GET /v1/apps``: ``[{"id", "name"}]``."""
+    listed = _object(data, 'a JSON object').get('apps')
+    if not isinstance(listed, list):
+        raise ShapeError('an "apps" list')
+    return [dict(id=_text(app, 'id', 'apps with their'), name=_text(app, 'name', 'apps with their'))
+            for app in (_object(item, 'apps as objects') for item in listed)]
+
+
+def addons(data):
+    """The addons of ``GET /v1/apps/{app}/addons``: ``[{"id", "type", "resource_id", "status", "plan"}]``, ``plan``
+    the plan's name, or None when the answer gives none."""
+    listed = _object(data, 'a JSON object').get('addons')
+    if not isinstance(listed, list):
+        raise ShapeError('an "addons" list')
+    found = []
+    for addon in listed:
+        addon = _object(addon, 'addons as objects')
+        provider = _object(addon.get('addon_provider'), 'each addon with an "addon_provider" object')
+        plan = addon.get('plan')
+        plan = plan.get('name') if isinstance(plan, dict) else plan
+        if plan is not None and not isinstance(plan, str):
+            raise ShapeError('each addon with its "plan" as an object with a "name", or null')
+        found.append(dict(id=_text(addon, 'id', 'each addon with its'),
+                          type=_text(provider, 'id', 'each addon_provider with its'),
+                          resource_id=_text(addon, 'resource_id', 'each addon with its'),
+                          status=_text(addon, 'status', 'each addon with its'), plan=plan))
+    return found
 
 
 def addon_token(data):

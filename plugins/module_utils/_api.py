@@ -25,17 +25,16 @@ COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
 
 
-class ScalingoClient:
-    """Talks to Scalingo for one module run, with the connection options in ``params``: one HTTP session, each token
-    fetched once."""
+class Session:
+    """One run's way to Scalingo, with the connection options in ``params``: their secrets, one transport (one HTTP
+    session, one budget of waiting) and the token chain, each token fetched once."""
 
     def __init__(self, params):
         connection = Connection(params)
         self.connection = connection
-        self.auth_root, self.api_root, self.db_api_root = connection.auth_root, connection.api_root, connection.db_api_root
         self.secrets = Secrets()
         for secret in (connection.api_token, connection.database_token):
-            self.add_secret(secret)
+            self.secrets.add(secret)
         advice = Advice(connection, fixed_database_token=not renewable(DATABASE, connection))
         self.transport = Transport(connection.timeout, connection.validate_certs, USER_AGENT, self.secrets, advice,
                                    connection.max_wait)
@@ -44,6 +43,15 @@ class ScalingoClient:
     @property
     def session(self):
         return self.transport.session
+
+
+class ScalingoClient(Session):
+    """Talks to Scalingo's users API for one module run."""
+
+    def __init__(self, params):
+        super(ScalingoClient, self).__init__(params)
+        connection = self.connection
+        self.auth_root, self.api_root, self.db_api_root = connection.auth_root, connection.api_root, connection.db_api_root
 
     @property
     def addon_id(self):

@@ -117,11 +117,9 @@ def service_root(value, suffix):
     return urlunsplit((parts.scheme, parts.netloc, path, '', ''))
 
 
-def check_connection_params(params):
-    """Validate the shared options before any request.
-
-    Returns ``(option, message)`` for the first problem found, or ``None``.
-    """
+def check_service_params(params):
+    """Validate how Scalingo is reached (region, service URLs, time bounds, the tokens' characters), before any
+    request: ``(option, message)`` for the first problem found, or ``None``."""
     region = params.get('region')
     # The region names hosts (api.<region>.scalingo.com): one label, at most 63 characters.
     if region is not None and (len(region) > 63 or not _REGION_RE.fullmatch(region)):
@@ -144,7 +142,15 @@ def check_connection_params(params):
         if params.get(option) and not _TOKEN_RE.fullmatch(params[option]):
             return option, ('%s must be visible ASCII characters without spaces or line breaks: '
                             'check that it was copied whole and alone' % option)
+    return None
 
+
+def check_connection_params(params):
+    """Validate the shared options of the modules before any request: how Scalingo is reached, the addon, and the
+    credentials it takes. Returns ``(option, message)`` for the first problem found, or ``None``."""
+    problem = check_service_params(params)
+    if problem:
+        return problem
     addon = params.get('addon')
     if not addon:
         return 'addon', 'addon is required: an addon id (ad-...) or a type (%s); or set SCALINGO_ADDON' % ', '.join(USER_ADDON_TYPES)
@@ -183,7 +189,7 @@ class Connection:
         self.api_token = params.get('api_token') or None
         self.database_token = params.get('database_token') or None
         self.app = params.get('app')
-        self.addon = params['addon']
+        self.addon = params.get('addon')
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
         max_wait = params.get('max_wait')
         self.max_wait = DEFAULT_MAX_WAIT if max_wait is None else max_wait

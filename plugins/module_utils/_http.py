@@ -209,6 +209,9 @@ class Transport:
         self.advice = advice
         self.waited = 0.0
         self.waits = {}  # reason -> (times, seconds)
+        # Called as announce(seconds, reason, method, url) before each wait, where something can be shown meanwhile
+        # (an inventory plugin; a module's output only comes at its end).
+        self.announce = None
         self.session = requests.Session()
         self.session.verify = verify
         self.session.headers.update({
@@ -296,6 +299,8 @@ class Transport:
                 return self._attempt(method, url, step, auth, body, replayable, attempt, host)
             except _Again as again:
                 uncertain = uncertain or again.uncertain
+                if self.announce:
+                    self.announce(again.seconds, again.reason, method, url)
                 self.wait(again.seconds, again.reason)
             except ScalingoError as exc:
                 exc.earlier_uncertain = uncertain

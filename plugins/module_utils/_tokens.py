@@ -95,7 +95,7 @@ class Tokens:
         if self._addon_id is None:
             app, addon = self._connection.app, self._connection.addon
             url = self.app_path() + '/addons'
-            dummy, data = self._with_bearer('GET', url, 'addons')
+            dummy, data = self.read(url, 'addons')
             matches = _answers.read('GET', url, _answers.addon_ids, data, addon)
             if not matches:
                 raise ScalingoError("App '%s' has no %s addon: %s" % (app, addon, self._advice.no_addon()),
@@ -108,6 +108,10 @@ class Tokens:
         return self._addon_id
 
     # --- fetching ---------------------------------------------------------------------
+
+    def read(self, url, step):
+        """``GET url`` with the bearer token, as a read: sent again whatever happened to it."""
+        return self._with_bearer('GET', url, step)
 
     def _with_bearer(self, method, url, step):
         return self.send(BEARER, lambda auth: self._transport.request(method, url, step, auth, replayable=True))

@@ -5,8 +5,18 @@
 
 """Fixtures of the unit tests: no test reaches the network, waits, or reads the caller's environment."""
 
+import os
+import sys
+
 import pytest
 import requests
+
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+# ansible-test installs Ansible's collection loader, which loading a plugin by name needs (the inventory plugin's tests
+# do); under plain pytest (make pytest), install it here, over the collections path this copy lies in.
+if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
+    _AnsibleCollectionFinder(paths=[os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', '..'))])._install()
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import Transport
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import FakeClock, FakeScalingo

@@ -62,6 +62,7 @@ REFUSED = requests.exceptions.ConnectionError(
     "[Errno 111] Connection refused'))")
 
 APP = 'my-app'
+APP_ID = 'ap-5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9'
 ADDON_ID = 'ad-0c4f8e2a-5b7d-4e19-a3c6-9d1e2f3a4b5c'
 OTHER_ADDON_ID = 'ad-7e1d9c3b-2a4f-4d6e-8b0a-1c2d3e4f5a6b'
 MYSQL_ADDON_ID = '5c599fd6f18b3202f7ab4e66'          # an old-style id: 24 hexadecimal characters
@@ -79,6 +80,8 @@ DB_BASE = 'https://db-api.osc-fr1.scalingo.com'
 # What a route is called in scripts, by service, method and path pattern.
 _ROUTES = (
     ('auth', 'POST', re.compile(r'^/v1/tokens/exchange$'), 'exchange'),
+    ('auth', 'GET', re.compile(r'^/v1/regions$'), 'regions'),
+    ('api', 'GET', re.compile(r'^/v1/apps$'), 'apps'),
     ('api', 'GET', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons$'), 'addons'),
     ('api', 'POST', re.compile(r'^/v1/apps/(?P<app>[^/]+)/addons/(?P<addon>[^/]+)/token$'), 'addon_token'),
     ('db', 'GET', re.compile(r'^/api/databases/(?P<db>[^/]+)$'), 'database'),
@@ -99,6 +102,12 @@ def user(name, read_only=False, protected=False, encryption='SCRAM-SHA-256', pas
     return data
 
 
+def addon(addon_id, addon_type, resource_id, plan, status='running'):
+    """An addon as GET /v1/apps/{app}/addons lists it."""
+    return dict(id=addon_id, resource_id=resource_id, status=status, plan=dict(name=plan),
+                addon_provider=dict(id=addon_type, name=addon_type.capitalize()))
+
+
 def basic_auth(token):
     return 'Basic ' + base64.b64encode((':%s' % token).encode('utf-8')).decode('ascii')
 
@@ -115,10 +124,13 @@ class FakeScalingo(BaseAdapter):
         self.bearer = BEARER
         self.apps = {
             APP: [
-                dict(id=ADDON_ID, addon_provider=dict(id='postgresql', name='PostgreSQL'), plan=dict(name='postgresql-starter-512')),
-                dict(id='ad-11111111-2222-3333-4444-555555555555', addon_provider=dict(id='redis', name='Redis')),
+                addon(ADDON_ID, 'postgresql', PROTECTED_USER, 'postgresql-starter-512'),
+                addon('ad-11111111-2222-3333-4444-555555555555', 'redis', 'my-app-redis-1234', 'redis-starter-256'),
             ],
         }
+        # The regions GET /v1/regions lists (name -> regional API), and the app ids and regions GET /v1/apps lists.
+        self.regions = collections.OrderedDict([('osc-fr1', API_BASE)])
+        self.app_info = {APP: dict(id=APP_ID, region='osc-fr1')}
         self.addon_tokens = {ADDON_ID: DB_TOKEN}
         # What GET /api/databases/{id} says of each database: its type, address and features (name -> status).
         self.database_info = {ADDON_ID: dict(type_name='postgresql', hostname='%s:%d' % (PG_HOST, PG_PORT), features={})}
@@ -185,14 +197,18 @@ class FakeScalingo(BaseAdapter):
         pass
 
     def _service(self, url):
-        for service, base in (('auth', self.auth_base), ('api', self.api_base), ('db', self.db_base)):
+        """``(service, path, region)`` of a URL; the region of a regional API, else None."""
+        bases = [('auth', self.auth_base, None), ('db', self.db_base, None)]
+        bases += [('api', base, region) for region, base in self.regions.items() if base != self.api_base]
+        bases.append(('api', self.api_base, next((r for r, b in self.regions.items() if b == self.api_base), None)))
+        for service, base, region in bases:
             base = base.rstrip('/')
             if url == base or url.startswith(base + '/'):
-                return service, url[len(base):].split('?')[0]
-        return None, None
+                return service, url[len(base):].split('?')[0], region
+        return None, None, None
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        service, path = self._service(request.url)
+        service, path, region = self._service(request.url)
         route, match = None, None
         if service:
             for r_service, r_method, pattern, name in _ROUTES:
@@ -201,6 +217,7 @@ class FakeScalingo(BaseAdapter):
                     route, match = name, found
                     break
         call = Call(request, service, route, timeout, verify)
+        call.region = region
         self.calls.append(call)
         for late in list(self._late):
             late[0] -= 1
@@ -278,10 +295,25 @@ class FakeScalingo(BaseAdapter):
             return Reply(401, json={'error': 'not authenticated'})
         return None
 
+    def _regions(self, call):
+        refused = self._check_bearer(call)
+        if refused:
+            return refused
+        return Reply(200, json={'regions': [dict(name=name, api=base, database_api=self.db_base, display_name=name)
+                                            for name, base in self.regions.items()]})
+
+    def _apps(self, call):
+        refused = self._check_bearer(call)
+        if refused:
+            return refused
+        return Reply(200, json={'apps': [dict(id=info['id'], name=name, region=info['region'], status='running')
+                                         for name, info in self.app_info.items() if info['region'] == call.region]})
+
     def _addons(self, call, app):
         refused = self._check_bearer(call)
         if refused:
             return refused
+        app = next((name for name, info in self.app_info.items() if info['id'] == app), app)
         if app not in self.apps:
             return Reply(404, json=rules.not_found('app'))
         return Reply(200, json={'addons': self.apps[app]})
