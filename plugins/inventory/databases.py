@@ -129,7 +129,15 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._http import (
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER
 
+try:
+    from ansible.template import trust_as_template  # ansible-core 2.19 and later template only what is trusted
+except ImportError:  # ansible-core 2.18 templates every string of an inventory
+    def trust_as_template(value):
+        return value
+
 display = Display()
+# The Python of ansible-playbook, on the controller, whatever the path: a template, resolved when a task runs.
+_CONTROLLER_PYTHON = '{{ ansible_playbook_python }}'
 
 # Why a wait, as -v says it while it waits.
 _WAITING_FOR = {'rate_limit': "Scalingo's rate limit (HTTP 429)", 'server_error': 'a server error',
@@ -272,7 +280,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for key, value in hostvars.items():
             self.inventory.set_variable(host, key, value)
         self.inventory.set_variable(host, 'ansible_connection', 'local')
-        self.inventory.set_variable(host, 'ansible_python_interpreter', '{{ ansible_playbook_python }}')
+        self.inventory.set_variable(host, 'ansible_python_interpreter', trust_as_template(_CONTROLLER_PYTHON))
         variables = dict(hostvars, ansible_connection='local')
         self._set_composite_vars(self.get_option('compose'), variables, host, strict=strict)
         self._add_host_to_composed_groups(self.get_option('groups'), variables, host, strict=strict)

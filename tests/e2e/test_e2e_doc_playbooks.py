@@ -134,14 +134,18 @@ def test_every_documented_playbook_runs_at_verbose_without_showing_a_secret(doc_
     assert len(playbooks) >= 8, playbooks
 
     api_token = doc_emu.api_token('owner')
+    # A play over the inventory plugin's groups (hosts: scalingo_postgresql) gets the plugin's inventory too.
+    databases = tmp_path / 'docs.scalingo.yml'
+    databases.write_text('plugin: scalingo.cloud.databases\n')
     for label, path in playbooks:
         doc_emu.reset(users=True)
-        argv = [os.path.join(ansible.bin, 'ansible-playbook'), '-i', ansible.inventory, path, '-v',
-                '-e', '@' + str(extra_file)]
+        inventories = ['-i', ansible.inventory] + (['-i', str(databases)] if 'hosts: scalingo_' in read(path) else [])
+        argv = [os.path.join(ansible.bin, 'ansible-playbook')] + inventories + [path, '-v', '-e', '@' + str(extra_file)]
         process = subprocess.run(argv, env=ansible.environment(env), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                                  capture_output=True, text=True, timeout=600, check=False)
         output = process.stdout + process.stderr
         assert process.returncode == 0, '%s failed:\n%s' % (label, output)
+        assert 'no hosts matched' not in output, '%s reached no host:\n%s' % (label, output)
         every = dict(secrets_of(variables, doc_emu.requests()), api_token=api_token)
         leaks = sorted({name for name, secret in every.items() for form in shown_forms(secret) if form in output})
         assert not leaks, '%s shows %s at -v:\n%s' % (label, leaks, output)
