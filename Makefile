@@ -18,6 +18,8 @@
 #   INTEGRATION_ARGS='database_user'  extra ansible-test integration arguments (a target, --exclude ...)
 #   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
+#   VENV_CACHE=/path/to/dir           where the virtualenvs are built, shared by every clone on the machine, build/
+#                                     holding links to them (default ~/.cache/scalingo-cloud/venvs; empty: in build/)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -75,12 +77,13 @@ HELPER_PY := $(or $(BASE_PY),$(foreach core,$(OLDER_CORES),$(call py_path,$(core
 
 # Virtualenvs, from pinned requirements (tools/make_venv.sh rebuilds one when its requirements change): the main
 # one (target venv), one per older line (venv-<line>: ansible-core and what units and integration need, and sanity
-# on the lines that run it), and the demo's.
+# on the lines that run it), and the demo's. Each is built once in VENV_CACHE for every clone, and linked from build/.
+VENV_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scalingo-cloud/venvs
 VENV_BIN := $(BUILD)/venv-$(BASE_VERSION)/bin
 DEMO_VENV_BIN := $(BUILD)/venv-$(BASE_VERSION)-demo/bin
 VENV_REQUIREMENTS := ansible sanity units tools e2e integration
 LOCK := $(REQ)/constraints.txt
-make_venv = '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
+make_venv = VENV_CACHE='$(VENV_CACHE)' '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
 venv_target = $(if $(filter $(NEW_CORE),$(1)),venv,venv-$(1))
 venv_bin = $(if $(filter $(NEW_CORE),$(1)),$(VENV_BIN),$(BUILD)/venv-$(call py_version,$(1))-core$(1)/bin)
 core_requirements = ansible-$(1) units integration $(if $(filter $(1),$(SANITY_CORES)),sanity)
