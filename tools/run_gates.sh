@@ -78,7 +78,7 @@ for lane in "${lanes[@]}"; do
         [[ " $* " == *" $gate "* ]] && gates+=("$gate")
     done
     [ "${#gates[@]}" -gt 0 ] || continue
-    echo "==> in the background, one after the other, their output below once the other gates are done: ${gates[*]}"
+    echo "==> in the background${gates[1]:+, one after the other}, output below once the other gates are done: ${gates[*]}"
     ( for gate in "${gates[@]}"; do run_gate "$gate" > "$status_dir/output-$gate.log" 2>&1; done ) &
     lane_pids+=($!)
     lane_gates+=("${gates[@]}")
