@@ -111,7 +111,7 @@ BASE_GATES := lint docs changelog artifact galaxy-import ee e2e
 help:
 	@echo 'make demo           the example playbook against the local emulator, step by step'
 	@echo 'make test           every gate below, with a summary; exit status 1 if one fails'
-	@echo 'Gates (ansible-core$(foreach core,$(ALL_CORES), $(core) on Python $(or $(call py_version,$(core)),?))):'
+	@echo 'Gates (ansible-core/Python: $(foreach core,$(ALL_CORES),$(core)/$(or $(call py_version,$(core)),?))):'
 	@echo '  units, units-<line>              ansible-test units ($(call gates_of,units))'
 	@echo '  sanity, sanity-<line>            ansible-test sanity, then compile/import on every Python the modules claim'
 	@echo '                                   ($(call gates_of,sanity))'
