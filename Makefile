@@ -96,10 +96,12 @@ core_gates = $(foreach gate,units $(if $(filter $(1),$(SANITY_CORES)),sanity) in
 ALL_CORES := $(NEW_CORE) $(OLDER_CORES)
 gates_of = $(filter $(1)%,$(foreach core,$(ALL_CORES),$(call core_gates,$(core))))
 
-# The gates of `make test`, run by tools/run_gates.sh in this order. Those of BACKGROUND_LANES run alongside the
-# others, each in a copy of the collection of its own: they mostly wait for the emulator. Each word is a lane, its
-# gates joined by commas: one after the other within a lane, the lanes alongside each other.
-TEST_TARGETS := $(call gates_of,units) $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee e2e \
+# The gates of `make test`, run by tools/run_gates.sh in this order, those of the foreground one after the other.
+# Those of BACKGROUND_LANES run alongside the foreground from the start, each in a copy of the collection of its own:
+# each word is a lane, its gates joined by commas (one after the other), the lanes alongside each other. All of them
+# share the CPUs: the foreground's gates of one process come first, while the lanes keep the CPUs busy, and the
+# units, which use every CPU (pytest-xdist), last, once the lanes are done and would leave a CPU idle.
+TEST_TARGETS := $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee $(call gates_of,units) e2e \
 	$(call gates_of,integration)
 comma := ,
 BACKGROUND_LANES := e2e $(call gates_of,integration)

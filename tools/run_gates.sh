@@ -12,9 +12,9 @@
 #                    of the claim that this machine does not have: each gate runs with
 #                    GATE_NOTES set to the path of that file, for the scripts that have notes.
 # Both files are removed before the gate runs; <gate>.result gets its exit status and time.
-# The gates named with --background run alongside the others (they wait more than they compute),
-# their output printed at the end: those of one --background, a lane, one after the other; each
-# lane alongside the other lanes.  The summary keeps the order of GATE....
+# The gates named with --background run alongside the others, their output printed at the end:
+# those of one --background, a lane, one after the other; each lane alongside the other lanes.
+# The summary keeps the order of GATE....
 # The summary gives each gate's result and time, then the notes, and ends with the line
 # "gates: N passed, N failed, N skipped".  Exit status: 1 if a gate failed; also 1 if a gate
 # was skipped and REQUIRE_ALL_GATES=1 (the default when CI=true: CI's machine has every
@@ -69,7 +69,7 @@ run_gate() {
 
 # The background gates start first, each lane in a process of its own that runs its gates one after the other (those
 # of its list that are among GATE...), their output kept in output-<gate>.log and printed once the other gates are
-# done: they mostly wait on slow answers, the others on the CPUs.
+# done.
 lane_pids=()
 lane_gates=()
 for lane in "${lanes[@]}"; do
