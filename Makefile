@@ -73,7 +73,7 @@ BASE_VERSION := $(call py_version,$(NEW_CORE))
 BASE_PY := $(call py_path,$(NEW_CORE))
 NO_BASE := $(call no_python,$(NEW_CORE))
 # Any python3 is good enough for the scripts that do not need ansible.
-HELPER_PY := $(or $(BASE_PY),$(foreach core,$(OLDER_CORES),$(call py_path,$(core))),python3)
+HELPER_PY := $(or $(BASE_PY),$(firstword $(foreach core,$(OLDER_CORES),$(call py_path,$(core)))),python3)
 
 # Virtualenvs, from pinned requirements (tools/make_venv.sh rebuilds one when its requirements change): the main
 # one (target venv), one per older line (venv-<line>: ansible-core and what units and integration need, and sanity
