@@ -7,8 +7,11 @@
 #   make help      the list of targets
 #
 # Variables that can be set on the command line:
-#   BASE_PYTHON=/path/to/python3.X    interpreter for ansible-core 2.21 and the tools (default: newest 3.12..3.14 found)
-#   COMPAT_PYTHON=/path/to/python3.X  interpreter for ansible-core 2.18 (default: newest 3.11..3.13 found)
+#   BASE_PYTHON=/path/to/python3.X    interpreter for the newest ansible-core line (2.21) and the tools
+#                                     (default: newest 3.12..3.14 found)
+#   PYTHON_2.18=/path/to/python3.X    interpreter for an older line, here 2.18 (default: 3.11 if found, else the
+#                                     newest of the line's range; 2.19: 3.12, else 3.11..3.13; 2.20: 3.12, else
+#                                     3.12..3.14; see PYTHONS_<line> below)
 #   SANITY_ARGS='--test pylint'       extra ansible-test sanity arguments (with --test: controller Python only)
 #   SANITY_PYTHONS=auto               Pythons for the compile/import tests: auto (every version the modules
 #                                     claim, tests/config.yml), none, or a list such as "3.9 3.12"
@@ -17,6 +20,8 @@
 #   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
 #   EMULATOR_ARGS='--verbose'         extra arguments of the emulator's command line (make emulator)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
+#   VENV_CACHE=/path/to/dir           where the virtualenvs are built, shared by every clone on the machine, build/
+#                                     holding links to them (default ~/.cache/scalingo-cloud/venvs; empty: in build/)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -34,55 +39,87 @@ COLLECTION := $(BUILD)/ansible_collections/scalingo/cloud
 INSTALLED := $(BUILD)/installed
 TARBALL = $(BUILD)/dist/scalingo-cloud-$(shell sed -n 's/^version: *//p' '$(ROOT)/galaxy.yml').tar.gz
 
-# The newest and the oldest ansible-core lines the collection supports (meta/runtime.yml says >=2.18).
-NEW_CORE := 2.21
-OLD_CORE := 2.18
+# The ansible-core lines the collection supports (meta/runtime.yml says >=2.18), oldest first: units and integration
+# run on every one, sanity on the oldest and the newest (SANITY_CORES). The newest line runs in the main
+# virtualenv, with the tools (ansible.txt, pinned by constraints.txt); each other line in a virtualenv of its own
+# (ansible-<line>.txt, pinned by constraints-core<line>.txt: make lock). Adding a line is one word here, and those
+# two files.
+CORES := 2.18 2.19 2.20 2.21
+NEW_CORE := $(lastword $(CORES))
+OLDER_CORES := $(filter-out $(NEW_CORE),$(CORES))
+SANITY_CORES := $(firstword $(CORES)) $(NEW_CORE)
+# The lines whose integration gate runs the emulator-only targets (alias scalingo/emulator) too: they test the
+# modules' own code against faults, which depends little on ansible-core.
+EMULATOR_ONLY_CORES := $(NEW_CORE)
 
-# Interpreters: "<X.Y> <path>" from tools/find_python.sh (the one given, else the one remembered in build/,
-# else the newest on PATH or in pyenv). ansible-core 2.20+ runs on Python 3.12..3.14; 2.18 on 3.11..3.13.
-pick_python = $(shell MIN_MINOR=$(2) MAX_MINOR=$(3) '$(TOOLS)/find_python.sh' --pick '$(BUILD)/.$(1)' \
-	$(if $(filter undefined,$(origin $(1))),,'$($(1))') 2>/dev/null)
-BASE := $(call pick_python,BASE_PYTHON,12,14)
-COMPAT := $(call pick_python,COMPAT_PYTHON,11,13)
-BASE_VERSION := $(word 1,$(BASE))
-COMPAT_VERSION := $(word 1,$(COMPAT))
-BASE_PY := $(word 2,$(BASE))
-COMPAT_PY := $(word 2,$(COMPAT))
-NO_BASE := no Python 3.12..3.14 on PATH or in pyenv, and ansible-core $(NEW_CORE) and the tools need one \
-	(install one, or set BASE_PYTHON=/path/to/python3.X)
-NO_COMPAT := no Python 3.11..3.13 on PATH or in pyenv, and ansible-core $(OLD_CORE) needs one \
-	(install one, or set COMPAT_PYTHON=/path/to/python3.X)
+# The Python minor versions 3.x of a line: "lowest highest preferred"; a line not listed runs on 3.12..3.14 (the
+# newest found). The preferred versions are spread over the lines, so that more Pythons run.
+PYTHONS_2.18 := 11 13 11
+PYTHONS_2.19 := 11 13 12
+PYTHONS_2.20 := 12 14 12
+pythons = $(or $(PYTHONS_$(1)),12 14)
+
+# Interpreters: "<X.Y> <path>" from tools/find_python.sh, for the interpreter variable of each line (BASE_PYTHON for
+# the newest, PYTHON_<line> for the others): the one given, else the one remembered in build/, else the preferred
+# one, else the newest on PATH or in pyenv.
+python_var = $(if $(filter $(NEW_CORE),$(1)),BASE_PYTHON,PYTHON_$(1))
+pick_python = $(shell MIN_MINOR=$(word 1,$(2)) MAX_MINOR=$(word 2,$(2)) PREFER_MINOR=$(word 3,$(2)) \
+	'$(TOOLS)/find_python.sh' --pick '$(BUILD)/.$(1)' $(if $(filter undefined,$(origin $(1))),,'$($(1))') 2>/dev/null)
+$(foreach core,$(CORES),$(eval PY.$(core) := $(call pick_python,$(call python_var,$(core)),$(call pythons,$(core)))))
+py_version = $(word 1,$(PY.$(1)))
+py_path = $(word 2,$(PY.$(1)))
+no_python = no Python 3.$(word 1,$(call pythons,$(1)))..3.$(word 2,$(call pythons,$(1))) on PATH or in pyenv, and \
+	ansible-core $(1) $(if $(filter $(NEW_CORE),$(1)),and the tools need,needs) one (install one, or set \
+	$(call python_var,$(1))=/path/to/python3.X)
+BASE_VERSION := $(call py_version,$(NEW_CORE))
+BASE_PY := $(call py_path,$(NEW_CORE))
+NO_BASE := $(call no_python,$(NEW_CORE))
 # Any python3 is good enough for the scripts that do not need ansible.
-HELPER_PY := $(or $(BASE_PY),$(COMPAT_PY),python3)
+HELPER_PY := $(or $(BASE_PY),$(firstword $(foreach core,$(OLDER_CORES),$(call py_path,$(core)))),python3)
 
-# Virtualenvs, from pinned requirements (tools/make_venv.sh rebuilds one when its requirements change).
+# Virtualenvs, from pinned requirements (tools/make_venv.sh rebuilds one when its requirements change): the main
+# one (target venv), one per older line (venv-<line>: ansible-core and what units and integration need, and sanity
+# on the lines that run it), and the demo's. Each is built once in VENV_CACHE for every clone, and linked from build/.
+VENV_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scalingo-cloud/venvs
 VENV_BIN := $(BUILD)/venv-$(BASE_VERSION)/bin
-COMPAT_VENV_BIN := $(BUILD)/venv-$(COMPAT_VERSION)-core$(OLD_CORE)/bin
 DEMO_VENV_BIN := $(BUILD)/venv-$(BASE_VERSION)-demo/bin
 VENV_REQUIREMENTS := ansible sanity units tools e2e integration
-COMPAT_REQUIREMENTS := ansible-$(OLD_CORE) sanity units integration
 LOCK := $(REQ)/constraints.txt
-COMPAT_LOCK := $(REQ)/constraints-core$(OLD_CORE).txt
-make_venv = '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
+make_venv = VENV_CACHE='$(VENV_CACHE)' '$(TOOLS)/make_venv.sh' '$(1:/bin=)' '$(2)' '$(REQ)/pip.txt' '$(3)' $(patsubst %,'$(REQ)/%.txt',$(4))
+venv_target = $(if $(filter $(NEW_CORE),$(1)),venv,venv-$(1))
+venv_bin = $(if $(filter $(NEW_CORE),$(1)),$(VENV_BIN),$(BUILD)/venv-$(call py_version,$(1))-core$(1)/bin)
+core_requirements = ansible-$(1) units integration $(if $(filter $(1),$(SANITY_CORES)),sanity)
+core_lock = $(REQ)/constraints-core$(1).txt
 
-# The gates of `make test`, run by tools/run_gates.sh in this order; those of BACKGROUND_GATES run one after the
-# other alongside the others, each in a copy of the collection of its own: they mostly wait for the emulator.
-TEST_TARGETS := units units-compat sanity sanity-compat lint docs changelog artifact galaxy-import ee e2e \
-	integration integration-compat
-BACKGROUND_GATES := integration integration-compat e2e
-NEW_CORE_GATES := units sanity lint docs changelog artifact galaxy-import ee e2e integration
-OLD_CORE_GATES := units-compat sanity-compat integration-compat
+# The gates of a line: units, integration, and sanity on SANITY_CORES; the newest line's without suffix.
+gate_suffix = $(if $(filter $(NEW_CORE),$(1)),,-$(1))
+core_gates = $(foreach gate,units $(if $(filter $(1),$(SANITY_CORES)),sanity) integration,$(gate)$(call gate_suffix,$(1)))
+# Newest line first, then the others, oldest first.
+ALL_CORES := $(NEW_CORE) $(OLDER_CORES)
+gates_of = $(filter $(1)%,$(foreach core,$(ALL_CORES),$(call core_gates,$(core))))
 
-.PHONY: help venv venv-compat venv-demo collection test pytest demo emulator bench dist install changelog-release lock \
-	clean $(TEST_TARGETS)
+# The gates of `make test`, run by tools/run_gates.sh in this order, those of the foreground one after the other.
+# Those of BACKGROUND_LANES run alongside the foreground from the start, each in a copy of the collection of its own:
+# each word is a lane, its gates joined by commas (one after the other), the lanes alongside each other. All of them
+# share the CPUs: the foreground's gates of one process come first, while the lanes keep the CPUs busy, and the
+# units, which use every CPU (pytest-xdist), last, once the lanes are done and would leave a CPU idle.
+TEST_TARGETS := $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee $(call gates_of,units) e2e \
+	$(call gates_of,integration)
+comma := ,
+BACKGROUND_LANES := e2e $(call gates_of,integration)
+BASE_GATES := lint docs changelog artifact galaxy-import ee e2e
+
+.PHONY: help venv $(foreach core,$(OLDER_CORES),venv-$(core)) venv-demo collection test pytest demo emulator bench dist \
+	install changelog-release lock clean $(TEST_TARGETS)
 
 help:
 	@echo 'make demo           the example playbook against the local emulator, step by step'
 	@echo 'make emulator       the local emulator alone, with a real PostgreSQL, until Ctrl-C; it prints what to export'
 	@echo 'make test           every gate below, with a summary; exit status 1 if one fails'
-	@echo 'Gates (ansible-core $(NEW_CORE) on Python $(or $(BASE_VERSION),?), $(OLD_CORE) on Python $(or $(COMPAT_VERSION),?)):'
-	@echo '  units, units-compat              ansible-test units'
-	@echo '  sanity, sanity-compat            ansible-test sanity, then compile/import on every Python the modules claim'
+	@echo 'Gates (ansible-core/Python: $(foreach core,$(ALL_CORES),$(core)/$(or $(call py_version,$(core)),?))):'
+	@echo '  units, units-<line>              ansible-test units ($(call gates_of,units))'
+	@echo '  sanity, sanity-<line>            ansible-test sanity, then compile/import on every Python the modules claim'
+	@echo '                                   ($(call gates_of,sanity))'
 	@echo '  lint                             ansible-lint --profile production, collection and documented playbooks'
 	@echo '  docs                             antsibull-docs lint-collection-docs; the module reference into build/docs'
 	@echo '  changelog                        antsibull-changelog lint; CHANGELOG.md up to date with the fragments'
@@ -90,9 +127,11 @@ help:
 	@echo '  galaxy-import                    galaxy-importer on the artifact (offline); any warning fails'
 	@echo '  ee                               ansible-builder introspect and create on the installed artifact'
 	@echo '  e2e                              the emulator tests; concurrency, secret scans and AWX runs (pytest)'
-	@echo '  integration, integration-compat  ansible-test integration against the emulator (compat: no emulator-only targets)'
+	@echo '  integration, integration-<line>  ansible-test integration against the emulator ($(call gates_of,integration));'
+	@echo '                                   the emulator-only targets on $(EMULATOR_ONLY_CORES) only'
+	@echo 'A gate without a suffix runs on the newest line, $(NEW_CORE); <line> is one of $(OLDER_CORES).'
 	@echo 'Other targets: pytest (unit tests, PYTEST_ARGS=...), bench, dist, install, changelog-release, venv,'
-	@echo '  venv-compat, venv-demo, lock, clean'
+	@echo '  $(foreach core,$(OLDER_CORES),venv-$(core)), venv-demo, lock, clean'
 
 # ---------------------------------------------------------------------------
 # Environments
@@ -101,9 +140,14 @@ venv:
 	@'$(TOOLS)/need.sh' '$(BASE_PY)' '$(NO_BASE)'
 	@$(call make_venv,$(VENV_BIN),$(BASE_PY),$(LOCK),$(VENV_REQUIREMENTS))
 
-venv-compat:
-	@'$(TOOLS)/need.sh' '$(COMPAT_PY)' '$(NO_COMPAT)'
-	@$(call make_venv,$(COMPAT_VENV_BIN),$(COMPAT_PY),$(COMPAT_LOCK),$(COMPAT_REQUIREMENTS))
+# venv-<line> for each older line.
+define core_venv
+venv-$(1):
+	@'$$(TOOLS)/need.sh' '$(call py_path,$(1))' '$(call no_python,$(1))'
+	@$(call make_venv,$(call venv_bin,$(1)),$(call py_path,$(1)),$(call core_lock,$(1)),$(call core_requirements,$(1)))
+
+endef
+$(foreach core,$(OLDER_CORES),$(eval $(call core_venv,$(core))))
 
 venv-demo:
 	@'$(TOOLS)/need.sh' '$(BASE_PY)' '$(NO_BASE)'
@@ -115,15 +159,34 @@ collection:
 # ---------------------------------------------------------------------------
 # Gates. A gate whose interpreter is missing reports itself skipped, with the reason (run_gates.sh --skip).
 
+# The gates of one ansible-core line: units and sanity in the shared collection copy; integration in a copy of its
+# own, with the emulator in the main virtualenv.
+define core_line
+ifneq ($(call py_path,$(1)),)
+
+units$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
+	'$$(TOOLS)/run_units.sh' '$(call venv_bin,$(1))' '$$(COLLECTION)' '$(call py_version,$(1))' $$(UNITS_ARGS)
+
+sanity$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
+	'$$(TOOLS)/check_no_sanity_ignores.sh' '$$(ROOT)'
+	'$$(TOOLS)/run_sanity.sh' '$(call venv_bin,$(1))' '$$(COLLECTION)' '$(call py_version,$(1))' \
+		'$$(BUILD)/pybin-core$(1)' '$$(or $$(SANITY_PYTHONS),auto)' $$(SANITY_ARGS)
+
+integration$(call gate_suffix,$(1)): venv $(call venv_target,$(1))
+	'$$(VENV_BIN)/python' '$$(TOOLS)/run_integration.py' --source '$$(ROOT)' --copy '$$(BUILD)/integration-$(1)' \
+		--ansible-bin '$(call venv_bin,$(1))' --python '$(call py_version,$(1))' --emulator-python '$$(VENV_BIN)/python' \
+		$(if $(filter $(1),$(EMULATOR_ONLY_CORES)),,--exclude scalingo/emulator/) $$(INTEGRATION_ARGS)
+
+else
+
+$(call core_gates,$(1)):
+	@'$$(TOOLS)/run_gates.sh' --skip '$$(STATUS)' $$@ '$(call no_python,$(1))'
+
+endif
+endef
+$(foreach core,$(CORES),$(eval $(call core_line,$(core))))
+
 ifneq ($(BASE_PY),)
-
-units: venv collection
-	'$(TOOLS)/run_units.sh' '$(VENV_BIN)' '$(COLLECTION)' '$(BASE_VERSION)' $(UNITS_ARGS)
-
-sanity: venv collection
-	'$(TOOLS)/check_no_sanity_ignores.sh' '$(ROOT)'
-	'$(TOOLS)/run_sanity.sh' '$(VENV_BIN)' '$(COLLECTION)' '$(BASE_VERSION)' '$(BUILD)/pybin-core$(NEW_CORE)' \
-		'$(or $(SANITY_PYTHONS),auto)' $(SANITY_ARGS)
 
 lint: venv collection
 	'$(TOOLS)/run_lint.sh' '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/doc-playbooks'
@@ -152,45 +215,18 @@ e2e: venv
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud' \
 		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) tests/emulator tests/e2e tests/awx
 
-integration: venv
-	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-$(NEW_CORE)' \
-		--ansible-bin '$(VENV_BIN)' --python '$(BASE_VERSION)' --emulator-python '$(VENV_BIN)/python' $(INTEGRATION_ARGS)
-
 else
 
-$(NEW_CORE_GATES):
+$(BASE_GATES):
 	@'$(TOOLS)/run_gates.sh' --skip '$(STATUS)' $@ '$(NO_BASE)'
 
 endif
 
-ifneq ($(COMPAT_PY),)
-
-units-compat: venv-compat collection
-	'$(TOOLS)/run_units.sh' '$(COMPAT_VENV_BIN)' '$(COLLECTION)' '$(COMPAT_VERSION)' $(UNITS_ARGS)
-
-sanity-compat: venv-compat collection
-	'$(TOOLS)/check_no_sanity_ignores.sh' '$(ROOT)'
-	'$(TOOLS)/run_sanity.sh' '$(COMPAT_VENV_BIN)' '$(COLLECTION)' '$(COMPAT_VERSION)' '$(BUILD)/pybin-core$(OLD_CORE)' \
-		'$(or $(SANITY_PYTHONS),auto)' $(SANITY_ARGS)
-
-# Without the emulator-only targets (alias scalingo/emulator): they test the modules' own code against faults,
-# which does not depend on ansible-core. The emulator runs in the main virtualenv.
-integration-compat: venv venv-compat
-	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-$(OLD_CORE)' \
-		--ansible-bin '$(COMPAT_VENV_BIN)' --python '$(COMPAT_VERSION)' --emulator-python '$(VENV_BIN)/python' \
-		--exclude scalingo/emulator/ $(INTEGRATION_ARGS)
-
-else
-
-$(OLD_CORE_GATES):
-	@'$(TOOLS)/run_gates.sh' --skip '$(STATUS)' $@ '$(NO_COMPAT)'
-
-endif
-
-# The virtualenvs first (the gates share them), then every gate even when an earlier one failed.
+# The virtualenvs first, side by side (the gates share them), then every gate even when an earlier one failed.
 test:
-	-@$(MAKE) $(if $(BASE_PY),venv) $(if $(COMPAT_PY),venv-compat)
-	@MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' --background '$(BACKGROUND_GATES)' $(TEST_TARGETS)
+	-@$(MAKE) -j 4 $(foreach core,$(CORES),$(if $(call py_path,$(core)),$(call venv_target,$(core))))
+	@MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' \
+		$(foreach lane,$(BACKGROUND_LANES),--background '$(subst $(comma), ,$(lane))') $(TEST_TARGETS)
 
 # ---------------------------------------------------------------------------
 # Development
@@ -228,11 +264,17 @@ install: dist
 changelog-release: venv collection
 	'$(TOOLS)/release_changelog.sh' write '$(VENV_BIN)' '$(COLLECTION)' '$(BUILD)/changelog' '$(ROOT)'
 
+# Each lock resolved by the interpreter its virtualenv is built with.
+define lock_core
+@'$(TOOLS)/need.sh' '$(call py_path,$(1))' '$(call no_python,$(1))'
+'$(call py_path,$(1))' '$(TOOLS)/lock_requirements.py' --output '$(call core_lock,$(1))' $(patsubst %,'$(REQ)/%.txt',$(call core_requirements,$(1)))
+
+endef
+
 lock:
 	@'$(TOOLS)/need.sh' '$(BASE_PY)' '$(NO_BASE)'
-	@'$(TOOLS)/need.sh' '$(COMPAT_PY)' '$(NO_COMPAT)'
 	'$(BASE_PY)' '$(TOOLS)/lock_requirements.py' --output '$(LOCK)' $(patsubst %,'$(REQ)/%.txt',$(VENV_REQUIREMENTS) demo)
-	'$(COMPAT_PY)' '$(TOOLS)/lock_requirements.py' --output '$(COMPAT_LOCK)' $(patsubst %,'$(REQ)/%.txt',$(COMPAT_REQUIREMENTS))
+	$(foreach core,$(OLDER_CORES),$(call lock_core,$(core)))
 
 clean:
 	rm -rf '$(BUILD)' '$(ROOT)/tests/output' '$(ROOT)/.pytest_cache' '$(ROOT)/.hypothesis'

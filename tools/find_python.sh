@@ -10,13 +10,15 @@
 #                           print "<major.minor> <path>" of the interpreter the Makefile uses:
 #                           GIVEN when it is passed at all (an empty GIVEN prints nothing; "?" stands
 #                           for the version of one that does not run), else the one remembered in
-#                           CACHE while it exists, else the newest usable one, then remembered in CACHE
+#                           CACHE while it exists, else the newest usable one (of PREFER_MINOR when
+#                           there is one of that minor version), then remembered in CACHE
 #
 # Candidates: python3.X on PATH (pyenv shims that are not activated fail to run and
 # are skipped), then every pyenv installation.  Free-threaded builds and builds
 # without venv/ensurepip are skipped.
 #
-# Environment: MIN_MINOR / MAX_MINOR (defaults 12 / 14) bound the accepted minor versions.
+# Environment: MIN_MINOR / MAX_MINOR (defaults 12 / 14) bound the accepted minor versions; PREFER_MINOR
+# (default: none) is the minor version --pick takes when this machine has it, the newest otherwise.
 set -uo pipefail
 
 min_minor="${MIN_MINOR:-12}"
@@ -88,9 +90,11 @@ sorted="$(printf '%s' "$found" | sort -V -k1,1)"
 newest="$(printf '%s\n' "$sorted" | tail -n 1)"
 
 if [ "$mode" = "--pick" ]; then
-    micro="${newest%% *}"
+    preferred="$(printf '%s\n' "$sorted" | grep "^3\.${PREFER_MINOR:-none}\.[0-9]* " | tail -n 1)"
+    picked="${preferred:-$newest}"
+    micro="${picked%% *}"
     mkdir -p "$(dirname "$cache")"
-    echo "${micro%.*} ${newest#* }" | tee "$cache"
+    echo "${micro%.*} ${picked#* }" | tee "$cache"
 elif [ "$mode" = "--all" ]; then
     # Keep the newest micro release of each minor version.
     printf '%s\n' "$sorted" | awk '{ split($1, v, "."); key = v[1] "." v[2]; best[key] = $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }

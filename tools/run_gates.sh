@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every gate of `make test`, each as `make <gate>`, and print a summary.
 #
-#   run_gates.sh STATUS_DIR [--background 'GATE...'] GATE...
+#   run_gates.sh STATUS_DIR [--background 'GATE...']... GATE...
 #   run_gates.sh --skip STATUS_DIR GATE REASON
 #
 # Every gate runs even when an earlier one failed.  A gate reports to STATUS_DIR:
@@ -12,8 +12,9 @@
 #                    of the claim that this machine does not have: each gate runs with
 #                    GATE_NOTES set to the path of that file, for the scripts that have notes.
 # Both files are removed before the gate runs; <gate>.result gets its exit status and time.
-# The gates named with --background run one after the other alongside the others (they wait more
-# than they compute), their output printed at the end; the summary keeps the order of GATE....
+# The gates named with --background run alongside the others, their output printed at the end:
+# those of one --background, a lane, one after the other; each lane alongside the other lanes.
+# The summary keeps the order of GATE....
 # The summary gives each gate's result and time, then the notes, and ends with the line
 # "gates: N passed, N failed, N skipped".  Exit status: 1 if a gate failed; also 1 if a gate
 # was skipped and REQUIRE_ALL_GATES=1 (the default when CI=true: CI's machine has every
@@ -34,17 +35,18 @@ if [ "${1:-}" = "--skip" ]; then
 fi
 
 if [ "$#" -lt 2 ]; then
-    echo "usage: $0 STATUS_DIR [--background 'GATE...'] GATE..." >&2
+    echo "usage: $0 STATUS_DIR [--background 'GATE...']... GATE..." >&2
     exit 2
 fi
 
 status_dir="$1"
 shift
-background=""
-if [ "${1:-}" = "--background" ]; then
-    background=" ${2:-} "
+lanes=()
+while [ "${1:-}" = "--background" ]; do
+    lanes+=("${2:-}")
     shift 2
-fi
+done
+background=" ${lanes[*]} "
 make_cmd="${MAKE:-make}"
 if [ -z "${REQUIRE_ALL_GATES:-}" ]; then
     if [ "${CI:-}" = "true" ]; then REQUIRE_ALL_GATES=1; else REQUIRE_ALL_GATES=0; fi
@@ -65,18 +67,22 @@ run_gate() {
     echo "$rc $(seconds_since "$start")" > "$status_dir/$gate.result"
 }
 
-# The background gates start first, one after the other in one lane, their output kept in output-<gate>.log
-# and printed once the other gates are done: they mostly wait on slow answers, the others on the CPUs.
-lane=()
-for gate in "$@"; do
-    [[ "$background" == *" $gate "* ]] && lane+=("$gate")
+# The background gates start first, each lane in a process of its own that runs its gates one after the other (those
+# of its list that are among GATE...), their output kept in output-<gate>.log and printed once the other gates are
+# done.
+lane_pids=()
+lane_gates=()
+for lane in "${lanes[@]}"; do
+    gates=()
+    for gate in $lane; do
+        [[ " $* " == *" $gate "* ]] && gates+=("$gate")
+    done
+    [ "${#gates[@]}" -gt 0 ] || continue
+    echo "==> in the background${gates[1]:+, one after the other}, output below once the other gates are done: ${gates[*]}"
+    ( for gate in "${gates[@]}"; do run_gate "$gate" > "$status_dir/output-$gate.log" 2>&1; done ) &
+    lane_pids+=($!)
+    lane_gates+=("${gates[@]}")
 done
-lane_pid=""
-if [ "${#lane[@]}" -gt 0 ]; then
-    echo "==> in the background, their output below once the other gates are done: ${lane[*]}"
-    ( for gate in "${lane[@]}"; do run_gate "$gate" > "$status_dir/output-$gate.log" 2>&1; done ) &
-    lane_pid=$!
-fi
 
 for gate in "$@"; do
     [[ "$background" == *" $gate "* ]] && continue
@@ -87,14 +93,14 @@ for gate in "$@"; do
     [ "$rc" -eq 0 ] && echo "==> make $gate: passed in ${seconds}s" || echo "==> make $gate: FAILED in ${seconds}s"
 done
 
-if [ -n "$lane_pid" ]; then
-    wait "$lane_pid"
-    for gate in "${lane[@]}"; do
-        echo
-        echo "==> make $gate (ran in the background)"
-        cat "$status_dir/output-$gate.log" 2>/dev/null
-    done
-fi
+for pid in "${lane_pids[@]}"; do
+    wait "$pid"
+done
+for gate in "${lane_gates[@]}"; do
+    echo
+    echo "==> make $gate (ran in the background)"
+    cat "$status_dir/output-$gate.log" 2>/dev/null
+done
 
 results=()
 passed=0
