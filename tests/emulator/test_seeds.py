@@ -56,8 +56,8 @@ def test_arguments():
                      redis_every=0)
     assert {app["region"] for app in seed["apps"]} == {"osc-secnum-fr1"} and seed["region"] == "osc-secnum-fr1"
     assert {addon["type"] for app in seed["apps"] for addon in app["addons"]} == {"mysql"}
-    assert [addon["status"] for app in seed["apps"] for addon in app["addons"]] == ["running", "suspended",
-                                                                                  "provisioning"] * 4
+    statuses = [addon["status"] for app in seed["apps"] for addon in app["addons"]]
+    assert statuses == ["running", "suspended", "provisioning"] * 4
     assert many_apps(3, regions=("eu-test1",))["regions"] == [{"name": "eu-test1"}]
     for bad in (dict(count=-1), dict(count=2, types=()), dict(count=2, statuses=())):
         with pytest.raises(ValueError):
