@@ -23,6 +23,10 @@ SEED = os.path.join(HERE, "seed.yml")
 DEMO = "emu-demo-app"
 TWIN = "emu-twin-pg"
 LEGACY = "emu-legacy-app"
+# the one app of osc-secnum-fr1: a PostgreSQL addon whose users are kept in memory, and a suspended MySQL
+SECNUM = "emu-secnum-app"
+SECNUM_PG = "ad-b144ed56-979c-42b9-b175-64bfd09dcc30"
+SECNUM_MYSQL = "ad-30c7487f-d866-4ff9-ad4a-252bdbb57abc"
 # the seed's addon with features: force-ssl and publicly-available, both ACTIVATED
 LEGACY_MYSQL = "ad-c97f42d9-a4f5-43e8-b436-4fe0bfd38fda"
 GOOD_PW = "Correct_Horse_Battery_Staple_42"  # 31 chars
@@ -65,7 +69,8 @@ def bearer(token):
 
 
 class Client(object):
-    """Walks the three-token chain like a module does."""
+    """Walks the three-token chain like a module does, on the regional API and the Database API of the app's region
+    (the default region's unless said)."""
 
     def __init__(self, emu, token_name="owner"):
         self.emu = emu
@@ -83,17 +88,21 @@ class Client(object):
             self._bearer = resp.json()["token"]
         return self._bearer
 
-    def api(self, method, path):
-        return call(self.emu.urls["api"], method, path, bearer(self.bearer))
+    def url(self, service, region=None):
+        return self.emu.region_urls(region)[service] if region else self.emu.urls[service]
+
+    def api(self, method, path, region=None):
+        return call(self.url("api", region), method, path, bearer(self.bearer))
 
     def addon_token(self, app, addon_id):
-        resp = self.api("POST", "/v1/apps/%s/addons/%s/token" % (app, addon_id))
+        resp = self.api("POST", "/v1/apps/%s/addons/%s/token" % (app, addon_id), self.emu.app(app).region)
         assert resp.status == 200, resp.body
         return resp.json()["addon"]["token"]
 
     def db(self, method, addon_id, suffix="", body=None, token=None, app=DEMO, timeout=10):
         token = token or self.addon_token(app, addon_id)
-        return call(self.emu.urls["db"], method, "/api/databases/%s/users%s" % (addon_id, suffix), bearer(token), body, timeout)
+        return call(self.url("db", self.emu.app(app).region), method, "/api/databases/%s/users%s" % (addon_id, suffix),
+                    bearer(token), body, timeout)
 
 
 def create_body(name, password=None, read_only=False, confirmation="same"):

@@ -97,6 +97,8 @@ def test_cli_state_file_and_clean_stop(tmp_path):
         sys.stderr.write("\nCLI ready in %.2fs (startup_seconds=%s)\n" % (time.time() - began, state["startup_seconds"]))
         assert state["ready"] is True and state["settings"]["name_rule"] == "underscore"
         assert set(state["urls"]) == {"auth", "api", "db", "control"}
+        assert state["region_urls"]["osc-fr1"] == {"api": state["urls"]["api"], "db": state["urls"]["db"]}
+        assert set(state["region_urls"]) == {"osc-fr1", "osc-secnum-fr1"}
         assert state["env"]["SCALINGO_API_TOKEN"].startswith("tk-us-")
         resp = call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", basic(state["env"]["SCALINGO_API_TOKEN"]))
         assert resp.status == 200
@@ -131,7 +133,7 @@ def test_cli_runs_as_a_directory_and_as_a_module(how):
         [sys.executable, "-m", "scalingo_emulator"]
     out = subprocess.run(command + ["--help"], cwd=HERE, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     assert out.startswith("usage: scalingo_emulator ")
-    for option in ("--seed", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port",
+    for option in ("--seed", "--seed-apps", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port",
                    "--print-env"):
         assert option in out
 

@@ -18,8 +18,9 @@ SEEDED_FEATURES = {"force-ssl": "ACTIVATED", "publicly-available": "ACTIVATED"}
 
 def database(emu, client, addon_id, token=None):
     """The answer of GET /api/databases/{id}, with a database token of that addon unless ``token`` is given."""
-    token = token or client.addon_token(emu.addons[addon_id].app.name, addon_id)
-    return call(emu.urls["db"], "GET", "/api/databases/%s" % addon_id, bearer(token))
+    app = emu.addons[addon_id].app
+    token = token or client.addon_token(app.name, addon_id)
+    return call(emu.region_urls(app.region)["db"], "GET", "/api/databases/%s" % addon_id, bearer(token))
 
 
 def shown(emu, client, addon_id):

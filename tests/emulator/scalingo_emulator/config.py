@@ -11,7 +11,7 @@ import secrets
 import uuid
 
 from . import rules
-from .model import PROVIDER_NAMES, changed_features
+from .model import ADDON_STATUSES, APP_STATUSES, PROVIDER_NAMES, changed_features
 
 DEFAULT_SEED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seed.yml")
 
@@ -164,7 +164,46 @@ def _normalize_api_tokens(tokens):
     return out_tokens
 
 
-def _normalize_apps(apps):
+def postgres_mode(value):
+    """A PostgreSQL mode as a seed gives it: YAML reads a bare ``off`` as false."""
+    return "off" if value is False else value
+
+
+def _check_status(what, status, known):
+    if status is not None and status not in known:
+        raise EmulatorError("%s: status must be one of %s" % (what, ", ".join(known)))
+
+
+def _normalize_addon(app, addon, addon_ids):
+    addon.setdefault("id", "ad-" + str(uuid.uuid4()))
+    if addon["id"] in addon_ids:
+        raise EmulatorError("duplicate addon id %s" % addon["id"])
+    addon_ids.add(addon["id"])
+    if addon.get("type") not in PROVIDER_NAMES:
+        raise EmulatorError("addon %s: type must be one of %s" % (addon["id"], ", ".join(PROVIDER_NAMES)))
+    _check_status("addon %s" % addon["id"], addon.get("status"), ADDON_STATUSES)
+    addon.setdefault("database", _default_database_name(app["name"], addon["id"]))
+    # postgres: {mode: off} (or off, false): this addon's users in memory, whatever the backend
+    postgres = addon.get("postgres")
+    mode = postgres_mode(postgres.get("mode") if isinstance(postgres, dict) else postgres)
+    if mode not in (None, "off"):
+        raise EmulatorError("addon %s: postgres can only be {mode: off}" % addon["id"])
+    addon["postgres"] = {"mode": mode} if mode else {}
+    try:
+        addon["features"] = changed_features({}, addon.get("features") or {})
+    except ValueError as exc:
+        raise EmulatorError("addon %s: %s" % (addon["id"], exc))
+
+
+def _default_owner(app, tokens):
+    """The API token that owns an app: the first of its members with the owner role, else its first member, else the
+    seed's first owner token."""
+    members = app.get("members") or []
+    owners = [t["name"] for t in tokens if t["role"] == "owner"]
+    return ([m for m in members if m in owners] + members + owners + [tokens[0]["name"]])[0]
+
+
+def _normalize_apps(apps, region_names, default_region, tokens):
     addon_ids = set()
     app_keys = set()
     for app in apps:
@@ -174,18 +213,16 @@ def _normalize_apps(apps):
             if key and key in app_keys:
                 raise EmulatorError("duplicate app %s" % key)
             app_keys.add(key)
+        app["region"] = app.get("region") or default_region
+        if app["region"] not in region_names:
+            raise EmulatorError("app %s: region %s is not among the seed's regions (%s)"
+                                % (app["name"], app["region"], ", ".join(region_names)))
+        _check_status("app %s" % app["name"], app.get("status"), APP_STATUSES)
+        app["owner"] = app.get("owner") or _default_owner(app, tokens)
+        if app["owner"] not in [t["name"] for t in tokens]:
+            raise EmulatorError("app %s: owner %s is not an API token of the seed" % (app["name"], app["owner"]))
         for addon in app.get("addons") or []:
-            addon.setdefault("id", "ad-" + str(uuid.uuid4()))
-            if addon["id"] in addon_ids:
-                raise EmulatorError("duplicate addon id %s" % addon["id"])
-            addon_ids.add(addon["id"])
-            if addon.get("type") not in PROVIDER_NAMES:
-                raise EmulatorError("addon %s: type must be one of %s" % (addon["id"], ", ".join(PROVIDER_NAMES)))
-            addon.setdefault("database", _default_database_name(app["name"], addon["id"]))
-            try:
-                addon["features"] = changed_features({}, addon.get("features") or {})
-            except ValueError as exc:
-                raise EmulatorError("addon %s: %s" % (addon["id"], exc))
+            _normalize_addon(app, addon, addon_ids)
     return apps
 
 
@@ -195,9 +232,16 @@ def normalize_config(raw):
     regions = cfg.get("regions") or [{"name": "osc-fr1"}, {"name": "osc-secnum-fr1"}]
     regions = [r if isinstance(r, dict) else {"name": r} for r in regions]
     cfg["regions"] = regions
-    cfg["region"] = cfg.get("region") or regions[0]["name"]
+    names = [r.get("name") for r in regions]
+    if not all(names) or len(set(names)) != len(names):
+        raise EmulatorError("every region needs a name of its own")
+    cfg["region"] = cfg.get("region") or names[0]
+    if cfg["region"] not in names:
+        raise EmulatorError("region %s is not among the seed's regions (%s)" % (cfg["region"], ", ".join(names)))
     cfg["settings"] = validate_settings(cfg.get("settings") or {})
     cfg["postgres"] = dict(cfg.get("postgres") or {})
+    if "mode" in cfg["postgres"]:
+        cfg["postgres"]["mode"] = postgres_mode(cfg["postgres"]["mode"])
     cfg["api_tokens"] = _normalize_api_tokens(cfg.get("api_tokens") or [])
-    cfg["apps"] = _normalize_apps(cfg.get("apps") or [])
+    cfg["apps"] = _normalize_apps(cfg.get("apps") or [], names, cfg["region"], cfg["api_tokens"])
     return cfg

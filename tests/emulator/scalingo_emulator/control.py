@@ -41,7 +41,8 @@ class ControlApi(object):
         if name == "log" and method == "GET":
             since = first("since")
             return json_reply(200, {"requests": emu.requests(service=first("service"), route=first("route"),
-                                                             method=first("method"), since=int(since) if since else None)})
+                                                             method=first("method"), since=int(since) if since else None,
+                                                             region=first("region"))})
         if name == "reset-log" and method == "POST":
             emu.reset_log()
             return json_reply(200, {"ok": True})

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The Database API: an addon's database and its users, with an addon token. Scalingo's rules are in rules.py; the
+"""The Database API of one region: an addon's database and its users, with an addon token. Scalingo's rules are in rules.py; the
 users of postgresql addons are real roles when the PostgreSQL backend is on (addon.pg)."""
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ class DatabaseApi(object):
     def __init__(self, emulator):
         self.emu = emulator
 
-    def _find_addon(self, key):
+    def _find_addon(self, key, region):
+        """The addon of id ``key`` (or of that database name, by setting), if it is of this Database API's region."""
         addon = self.emu.addons.get(key)
         if addon is None and self.emu.settings["accept_database_name_in_path"]:
             for candidate in self.emu.addons.values():
                 if candidate.database == key:
                     addon = candidate
-        return addon
+        return addon if addon is not None and addon.app.region == region else None
 
     def _user_body(self, addon, user, password=None):
         settings = self.emu.settings
@@ -49,7 +50,7 @@ class DatabaseApi(object):
         record, denied = tokens.check_bearer(request.auth, "addon")
         if denied:
             return error(401, denied)
-        addon = self._find_addon(request.params["db"])
+        addon = self._find_addon(request.params["db"], request.region)
         if addon is None:
             return not_found("database")
         if record["addon_id"] != addon.id:

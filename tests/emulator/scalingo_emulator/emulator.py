@@ -20,19 +20,19 @@ import urllib.request
 from collections import OrderedDict
 from urllib.parse import parse_qs, urlsplit
 
-from . import files, rules
+from . import files, rules, state
 from .auth_api import AuthApi
 from .config import PostgresUnavailable, load_config, normalize_config, validate_settings
 from .control import ControlApi
 from .database_api import DatabaseApi
+from .endpoints import Endpoints
 from .faults import Faults, RateLimit
 from .model import App, Tokens, User, changed_features
 from .postgres import PgBackend
 from .regional_api import RegionalApi
 from .replies import error
 from .request_log import RequestLog
-from .routing import SERVICES, Request
-from .server import Server
+from .routing import Request
 
 
 def _http_json(method, url, authorization, body=None):
@@ -49,7 +49,8 @@ def _http_json(method, url, authorization, body=None):
 
 
 class Emulator(object):
-    """The three Scalingo services plus a control port, in-process.
+    """The three Scalingo services plus a control port, in-process: the auth service, and for each region of the seed
+    a regional API and a Database API of its own (``urls``: the default region's; ``region_urls(name)``).
 
     ``config``: path to a YAML/JSON seed, a dict, or None (tests/emulator/seed.yml).
     ``pg``: "auto" (default), "embedded", "system" or "off"; env SCALINGO_EMULATOR_PG.
@@ -73,8 +74,7 @@ class Emulator(object):
         self.seed_settings = validate_settings(settings or {}, self.config["settings"])
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
-        self._servers = {}
-        self._threads = []
+        self._endpoints = Endpoints(host)
         self._pg = None
         self._pg_reason = None
         self.workdir = None
@@ -82,11 +82,13 @@ class Emulator(object):
         self.ready = False
         self.startup_seconds = None
         self.tokens = Tokens(self.config["api_tokens"], self._lock)
-        self.apps = [App(spec, self.config["region"]) for spec in self.config["apps"]]
+        self.apps = [App(spec, self.config["region"], self.tokens.by_name[spec["owner"]]["user"])
+                     for spec in self.config["apps"]]
         self.addons = OrderedDict((addon.id, addon) for app in self.apps for addon in app.addons)
         self._faults = Faults(self._lock, self._stop_event)
         self._log = RequestLog(self._lock)
-        self._rate_limit = RateLimit()
+        # each regional API counts its own requests: Scalingo's regions are deployments of their own
+        self._rate_limits = {name: RateLimit() for name in self.region_names}
         self._services = {"auth": AuthApi(self), "api": RegionalApi(self), "db": DatabaseApi(self)}
         self._control = ControlApi(self)
         self._reset_runtime()
@@ -98,7 +100,8 @@ class Emulator(object):
             addon.features = dict(addon.seed_features)
         self._faults.reset()
         self._log.reset()
-        self._rate_limit.reset()
+        for rate_limit in self._rate_limits.values():
+            rate_limit.reset()
 
     # -- start and stop
     def start(self):
@@ -111,14 +114,7 @@ class Emulator(object):
             self.workdir = files.make_workdir()
             self._start_postgres()
             self._seed_users()
-            for service in SERVICES + ("control",):
-                port = int(self.requested_ports.get(service) or 0)
-                self._servers[service] = Server((self.host, port), self, service)
-            for service, server in self._servers.items():
-                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                          name="scalingo-emu-%s" % service, daemon=True)
-                thread.start()
-                self._threads.append(thread)
+            self._endpoints.start(self, self.region_names, self.config["region"], self.requested_ports)
         except BaseException:
             self.stop()
             raise
@@ -134,18 +130,19 @@ class Emulator(object):
             raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
 
     def _start_clusters(self):
+        pg_addons = [a for a in self.addons.values() if a.type == "postgresql" and not a.in_memory]
+        if not pg_addons:
+            # nothing to back: no binaries to look for, no server to start (generated seeds of hundreds of apps)
+            self._pg_reason = "no PostgreSQL addon to back (none, or the seed keeps them in memory)"
+            return
         mode, found = PgBackend.resolve(self.pg_mode, self.pg_bin)
         if mode is None:
             self._pg_reason = found
             if self.pg_mode != "off":
                 sys.stderr.write("scalingo-emulator: PostgreSQL backend off (%s); postgresql users kept in memory\n" % found)
             return
-        pg_addons = [a for a in self.addons.values() if a.type == "postgresql"]
         backend = PgBackend(mode, found, die_with_parent=self.die_with_parent)
         self._pg = backend
-        if not pg_addons:
-            backend.mode = mode
-            return
         backend.prepare(self.workdir, mode, found)
         clusters = backend.start(pg_addons)
         for addon in pg_addons:
@@ -172,16 +169,7 @@ class Emulator(object):
     def stop(self):
         """Stop every server and PostgreSQL, remove the work dir. Idempotent."""
         self._stop_event.set()
-        servers, self._servers = self._servers, {}
-        for server in servers.values():
-            try:
-                server.shutdown()
-            except Exception:  # pylint: disable=broad-except
-                pass
-            server.server_close()
-        for thread in self._threads:
-            thread.join(5)
-        self._threads = []
+        self._endpoints.stop()
         if self._pg is not None:
             self._pg.stop()
         if self.workdir and os.path.isdir(self.workdir):
@@ -197,12 +185,26 @@ class Emulator(object):
 
     # -- public info
     @property
+    def region_names(self):
+        return [region["name"] for region in self.config["regions"]]
+
+    @property
     def ports(self):
-        return {name: server.server_address[1] for name, server in self._servers.items()}
+        """``{"auth", "api", "db", "control"}``; ``api`` and ``db`` are the default region's."""
+        return dict(self._endpoints.ports(self.config["region"]))
 
     @property
     def urls(self):
-        return {name: "http://%s:%d" % (self.host, port) for name, port in self.ports.items()}
+        return {name: self._endpoints.url(port) for name, port in self.ports.items()}
+
+    def region_ports(self, region):
+        """``{"api", "db"}``: the ports of a region's regional API and Database API (KeyError: no such region, or
+        not started)."""
+        return dict(self._endpoints.region_ports(region))
+
+    def region_urls(self, region):
+        """``{"api", "db"}``: the URLs of a region's regional API and Database API."""
+        return {name: self._endpoints.url(port) for name, port in self.region_ports(region).items()}
 
     def api_token(self, name="owner"):
         return self.tokens.by_name[name]["token"]
@@ -211,7 +213,8 @@ class Emulator(object):
         """(bearer, database token), fetched over HTTP as a client does: exchange, then the addon's token route."""
         basic = "Basic " + base64.b64encode((":" + self.api_token(token)).encode()).decode()
         bearer = _http_json("POST", self.urls["auth"] + "/v1/tokens/exchange", basic)["token"]
-        answer = _http_json("POST", "%s/v1/apps/%s/addons/%s/token" % (self.urls["api"], app, addon_id), "Bearer " + bearer)
+        api = self.region_urls(self.app(app).region)["api"]
+        answer = _http_json("POST", "%s/v1/apps/%s/addons/%s/token" % (api, app, addon_id), "Bearer " + bearer)
         return bearer, answer["addon"]["token"]
 
     def create_user_over_http(self, app, addon_id, name, password, read_only=False, database_token=None):
@@ -220,7 +223,8 @@ class Emulator(object):
         database_token = database_token or self.fetch_tokens(app, addon_id)[1]
         body = {rules.DATABASE_USER_KEY: {"name": name, "read_only": read_only, "password": password,
                                           "password_confirmation": password}}
-        return _http_json("POST", "%s/api/databases/%s/users" % (self.urls["db"], addon_id),
+        db = self.region_urls(self.addons[addon_id].app.region)["db"]
+        return _http_json("POST", "%s/api/databases/%s/users" % (db, addon_id),
                           "Bearer " + database_token, body)
 
     def app(self, name_or_id):
@@ -240,63 +244,37 @@ class Emulator(object):
     def pg_enabled(self):
         return any(a.pg is not None for a in self.addons.values())
 
-    def _users_json(self, addon):
+    def users_json(self, addon):
+        """An addon's users as the Database API lists them. Call it under the emulator's lock."""
         return [addon.user_json(u, self.settings["other_dbms_attributes"]) for u in addon.users.values()]
 
     def users(self, addon_id):
         with self._lock:
-            return self._users_json(self.addons[addon_id])
+            return self.users_json(self.addons[addon_id])
 
-    def env(self, token="owner"):
-        urls = self.urls
+    def env(self, token="owner", region=None):
+        """The variables the modules read, for the default region or the one named."""
+        region = region or self.config["region"]
+        urls = dict(self.urls, **self.region_urls(region))
         return {
             "SCALINGO_API_TOKEN": self.api_token(token),
-            "SCALINGO_REGION": self.config["region"],
+            "SCALINGO_REGION": region,
             "SCALINGO_AUTH_URL": urls["auth"],
             "SCALINGO_API_URL": urls["api"],
             "SCALINGO_DB_API_URL": urls["db"],
         }
 
-    def _addon_state(self, app, addon):
-        return {
-            "id": addon.id, "type": addon.type, "app": app.name, "app_id": app.id, "plan": addon.plan,
-            "database": addon.database, "manages_users": addon.manages_users,
-            "protected_user": addon.protected_user if addon.manages_users else None,
-            "hostname": addon.hostname, "features": dict(addon.features),
-            "postgres": addon.pg.info() if addon.pg else None,
-            "users": self._users_json(addon),
-        }
+    @property
+    def postgres_state(self):
+        """The PostgreSQL backend as the state shows it: its info, or ``{"enabled": False, "reason"}``."""
+        if self._pg is not None and self.pg_enabled:
+            return self._pg.info()
+        return {"enabled": False, "reason": self._pg_reason}
 
     def state(self):
         """What the state file and GET /_emulator/state hold (README.md)."""
         with self._lock:
-            apps = []
-            addons = OrderedDict()
-            for app in self.apps:
-                app_addons = []
-                for addon in app.addons:
-                    entry = self._addon_state(app, addon)
-                    app_addons.append(entry)
-                    addons[addon.id] = entry
-                apps.append({"name": app.name, "id": app.id, "region": app.region, "members": app.members, "addons": app_addons})
-            pg = self._pg.info() if (self._pg is not None and self.pg_enabled) else {"enabled": False, "reason": self._pg_reason}
-            return {
-                "ready": self.ready,
-                "pid": os.getpid(),
-                "startup_seconds": self.startup_seconds,
-                "urls": self.urls,
-                "ports": self.ports,
-                "region": self.config["region"],
-                "regions": [r["name"] for r in self.config["regions"]],
-                "env": self.env(),
-                "api_tokens": [{"name": t["name"], "token": t["token"], "role": t["role"], "limited_block": t["limited_block"]}
-                               for t in self.config["api_tokens"]],
-                "apps": apps,
-                "addons": addons,
-                "postgres": pg,
-                "settings": dict(self.settings),
-                "workdir": self.workdir,
-            }
+            return state.describe(self)
 
     def write_state_file(self, path):
         files.write_json_atomic(path, self.state())
@@ -327,9 +305,9 @@ class Emulator(object):
     def clear_faults(self, fault_id=None):
         return self._faults.clear(fault_id)
 
-    def requests(self, service=None, route=None, method=None, since=None):
+    def requests(self, service=None, route=None, method=None, since=None, region=None):
         """Copies of the request log, filtered (route accepts the fault route patterns)."""
-        return self._log.select(service=service, route=route, method=method, since=since)
+        return self._log.select(service=service, route=route, method=method, since=since, region=region)
 
     def find_in_log(self, needle):
         """Log entries whose request or response headers/bodies contain ``needle``."""
@@ -392,8 +370,9 @@ class Emulator(object):
             return {"removed_users": removed}
 
     # -- request handling
-    def handle_request(self, service, method, raw_path, headers, body, client=""):
-        """Run one request through faults, the service and the log. Returns a Reply."""
+    def handle_request(self, service, method, raw_path, headers, body, client="", region=None):
+        """Run one request through faults, the service and the log. Returns a Reply. ``region``: whose regional API
+        or Database API received it."""
         started = time.time()
         split = urlsplit(raw_path)
         path = split.path or "/"
@@ -402,8 +381,8 @@ class Emulator(object):
         if service == "control":
             return error(404, "not found: the control port only serves /_emulator/")
         request = Request(service, method, raw_path, path, split.query, headers, body, client,
-                          self.tokens.classify(headers.get("Authorization")), started)
-        fault = self._faults.pick(service, method, request.path, request.route, request.params)
+                          self.tokens.classify(headers.get("Authorization")), started, region)
+        fault = self._faults.pick(service, method, request.path, request.route, request.params, region)
         if fault is not None and fault.delay:
             self._stop_event.wait(fault.delay)
         if fault is not None and fault.action == "hold":
@@ -429,8 +408,8 @@ class Emulator(object):
     def _execute(self, request):
         with self._lock:
             if request.service == "api":
-                # Scalingo limits its regional API only
-                limited = self._rate_limit.check(self.settings)
+                # Scalingo limits its regional APIs only
+                limited = self._rate_limits[request.region].check(self.settings)
                 if limited is not None:
                     return limited
             return self._services[request.service].handle(request)

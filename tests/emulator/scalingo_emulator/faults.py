@@ -12,7 +12,7 @@ from .routing import route_matches
 
 FAULT_ACTIONS = ("status", "drop", "reset", "delay", "hold")
 FAULT_KEYS = ("route", "action", "status", "retry_after", "body", "content_type", "when", "delay", "count",
-              "addon_id", "path_contains", "trickle", "until")
+              "addon_id", "path_contains", "trickle", "until", "region")
 # A held request waits at most this long for the others of its group.
 HOLD_TIMEOUT = 60.0
 
@@ -71,6 +71,9 @@ class Fault(object):
         self.count = count
         self.addon_id = spec.get("addon_id")
         self.path_contains = spec.get("path_contains")
+        self.region = spec.get("region")  # only the regional API and Database API of that region
+        if self.region is not None and not isinstance(self.region, str):
+            raise ValueError("fault region must be a region name")
         self.hits = 0
 
     @staticmethod
@@ -94,8 +97,10 @@ class Fault(object):
         """Does the fault answer in place of the operation (or after it)? "delay" and "hold" only make it wait."""
         return self.action not in ("delay", "hold")
 
-    def matches(self, service, method, path, route_name, params):
+    def matches(self, service, method, path, route_name, params, region=None):
         if self.remaining is not None and self.remaining <= 0:
+            return False
+        if self.region and region != self.region:
             return False
         if self.addon_id and params.get("db") != self.addon_id and params.get("addon") != self.addon_id:
             return False
@@ -136,7 +141,7 @@ class Fault(object):
             "retry_after": self.retry_after, "body": self.body, "content_type": self.content_type,
             "when": self.when, "delay": self.delay, "count": self.count, "remaining": self.remaining,
             "addon_id": self.addon_id, "path_contains": self.path_contains, "hits": self.hits,
-            "trickle": self.trickle, "until": self.until, "held": self.held,
+            "trickle": self.trickle, "until": self.until, "held": self.held, "region": self.region,
         }
 
 
@@ -186,11 +191,11 @@ class Faults(object):
                 self._faults = [f for f in self._faults if f.id != int(fault_id)]
             return before - len(self._faults)
 
-    def pick(self, service, method, path, route_name, params):
+    def pick(self, service, method, path, route_name, params, region=None):
         """The fault that takes this request (and counts it), or None."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(service, method, path, route_name, params):
+                if fault.matches(service, method, path, route_name, params, region):
                     fault.consume()
                     return fault
             return None
@@ -210,7 +215,7 @@ class Faults(object):
 
 
 class RateLimit(object):
-    """Scalingo's limit on its regional API: ``api_rate_limit`` requests per sliding ``api_rate_window`` seconds,
+    """Scalingo's limit on one regional API: ``api_rate_limit`` requests per sliding ``api_rate_window`` seconds,
     then 429. The requests refused do not count."""
 
     def __init__(self):

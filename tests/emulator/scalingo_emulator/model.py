@@ -23,6 +23,9 @@ PROVIDER_NAMES = {
     "elasticsearch": "Elasticsearch",
     "opensearch": "OpenSearch",
 }
+# The statuses Scalingo's clients know (scalingo.js): an addon's, and an app's.
+ADDON_STATUSES = ("running", "provisioning", "suspended")
+APP_STATUSES = ("new", "stopped", "running", "crashed", "restarting", "scaling", "booting")
 TOKEN_KINDS = ("auth", "addon")
 # What GET /api/databases/{id} reports as the version of each type (plausible, fixed).
 READABLE_VERSIONS = {
@@ -87,6 +90,9 @@ class Addon(object):
         self.database = spec["database"]
         self.protected_user = spec.get("protected_user") or self.database
         self.seed_users = list(spec.get("users") or [])
+        self.status = spec.get("status") or "running"
+        # a postgresql addon the seed keeps in memory (postgres: {mode: off}) even when the backend is on
+        self.in_memory = (spec.get("postgres") or {}).get("mode") == "off"
         self.users = OrderedDict()
         self.pg = None  # PgCluster for postgresql addons when the PostgreSQL backend is on
         self.provisioned_at = time.time()
@@ -160,7 +166,7 @@ class Addon(object):
             "id": self.id,
             "app_id": self.app.id,
             "resource_id": self.database,
-            "status": "running",
+            "status": self.status,
             "provisioned_at": iso(self.provisioned_at),
             "deprovisioned_at": None,
             "plan": {
@@ -182,13 +188,21 @@ class Addon(object):
 
 
 class App(object):
-    def __init__(self, spec, default_region):
+    """An app of the seed. ``owner``: the user of its owner's API token (id, username, email)."""
+
+    def __init__(self, spec, default_region, owner):
         self.name = spec["name"]
         self.id = spec.get("id") or "ap-" + str(uuid.uuid4())
         self.region = spec.get("region") or default_region
         self.members = spec.get("members")
+        self.status = spec.get("status") or "running"
+        self.owner = {"id": owner["id"], "username": owner["username"], "email": owner["email"]}
         self.created_at = time.time()
         self.addons = [Addon(self, a) for a in spec.get("addons") or []]
+
+    def visible_to(self, token_name):
+        """Does the API token named so see the app (an app with members is seen by its members only)?"""
+        return not self.members or token_name in self.members
 
     def to_json(self):
         return {
@@ -196,7 +210,8 @@ class App(object):
             "name": self.name,
             "region": self.region,
             "created_at": iso(self.created_at),
-            "status": "running",
+            "status": self.status,
+            "owner": dict(self.owner),
             "url": "https://%s.%s.scalingo.io" % (self.name, self.region),
         }
 

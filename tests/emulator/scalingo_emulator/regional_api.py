@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""The regional API: apps, their addons, and the token of an addon's database (bearer from the auth service)."""
+"""The regional API of one region: its apps, their addons, and the token of an addon's database (bearer from the
+auth service). An app of another region is unknown here, as on Scalingo where each region has an API of its own."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ class RegionalApi(object):
     def __init__(self, emulator):
         self.emu = emulator
 
-    def _find_app(self, key, record):
-        """The app named or numbered ``key``, if the token's owner is one of its members."""
-        for app in self.emu.apps:
+    def _apps(self, region, token_name):
+        """The apps of ``region`` that the API token named so sees."""
+        return [app for app in self.emu.apps if app.region == region and app.visible_to(token_name)]
+
+    def _find_app(self, key, region, token_name):
+        """The app named or numbered ``key``, if it is of this region and the token's owner sees it."""
+        for app in self._apps(region, token_name):
             if key in (app.name, app.id):
-                if app.members and record["api_token"] not in app.members:
-                    return None
                 return app
         return None
 
@@ -29,8 +32,8 @@ class RegionalApi(object):
             return error(401, denied)
         api = tokens.by_name[record["api_token"]]
         if request.route == "api.apps":
-            return json_reply(200, {"apps": [a.to_json() for a in self.emu.apps if not a.members or api["name"] in a.members]})
-        app = self._find_app(request.params["app"], record)
+            return json_reply(200, {"apps": [a.to_json() for a in self._apps(request.region, api["name"])]})
+        app = self._find_app(request.params["app"], request.region, api["name"])
         if app is None:
             return not_found("app")
         if request.route == "api.app":

@@ -68,6 +68,7 @@ class RequestLog(object):
                 "duration_ms": round((time.time() - request.started) * 1000.0, 2),
                 "client": request.client,
                 "service": request.service,
+                "region": request.region,
                 "method": request.method,
                 "path": request.path,
                 "raw_path": request.raw_path,
@@ -96,13 +97,16 @@ class RequestLog(object):
             key = "dropped" if reply.drop else str(status)
             counter["statuses"][key] = counter["statuses"].get(key, 0) + 1
 
-    def select(self, service=None, route=None, method=None, since=None):
-        """Copies of the entries, filtered (route accepts the fault route patterns)."""
+    def select(self, service=None, route=None, method=None, since=None, region=None):
+        """Copies of the entries, filtered (route accepts the fault route patterns; region: the regional APIs' and
+        Database APIs' of that region)."""
         with self._lock:
             entries = list(self._entries)
         out = []
         for entry in entries:
             if service and entry["service"] != SERVICE_ALIASES.get(service, service):
+                continue
+            if region and entry["region"] != region:
                 continue
             if method and entry["method"] != method.upper():
                 continue

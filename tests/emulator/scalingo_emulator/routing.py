@@ -88,8 +88,9 @@ def route_matches(pattern, service, method, path, route_name):
 class Request(object):
     """One request to a service, routed: what the services answer and what the log records."""
 
-    def __init__(self, service, method, raw_path, path, query, headers, body, client, auth, started):
+    def __init__(self, service, method, raw_path, path, query, headers, body, client, auth, started, region=None):
         self.service = service
+        self.region = region  # the region of the regional API or Database API that answers; None for auth
         self.method = method
         self.raw_path = raw_path
         self.path = normalize_path(service, path)

@@ -16,9 +16,10 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the default backlog of 5 makes bursts of connections wait 1 s for a SYN retry
 
-    def __init__(self, address, emulator, service):
+    def __init__(self, address, emulator, service, region=None):
         self.emulator = emulator
         self.service = service
+        self.region = region  # the region whose regional API or Database API this is; None for auth and control
         ThreadingHTTPServer.__init__(self, address, Handler)
 
     def handle_error(self, request, client_address):
@@ -40,7 +41,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # pylint: disable=arguments-differ
         if self.server.emulator.verbose:
-            sys.stderr.write("[%s] %s - %s\n" % (self.server.service, self.address_string(), fmt % args))
+            where = self.server.service + ("@" + self.server.region if self.server.region else "")
+            sys.stderr.write("[%s] %s - %s\n" % (where, self.address_string(), fmt % args))
 
     def _read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -68,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         reply = emulator.handle_request(self.server.service, self.command, self.path, self.headers, body,
-                                        "%s:%s" % self.client_address[:2])
+                                        "%s:%s" % self.client_address[:2], region=self.server.region)
         self._send(reply)
 
     def _send(self, reply):
