@@ -53,7 +53,8 @@ class Listing(Bench):
         config = {'plugin': 'scalingo.cloud.databases'}
         if cache_dir:
             config.update(cache=True, cache_plugin='ansible.builtin.jsonfile', cache_connection=cache_dir)
-        path = os.path.join(self.workdir, 'bench-%d.scalingo.yml' % self.runs)
+        # One file per configuration: the plugin's cache is keyed by the file's path.
+        path = os.path.join(self.workdir, 'bench-%s.scalingo.yml' % ('cached' if cache_dir else 'plain'))
         with open(path, 'w') as handle:
             json.dump(config, handle)
         env = self.base_environment()
