@@ -14,7 +14,9 @@
 #                                     3.12..3.14; see PYTHONS_<line> below)
 #   SANITY_ARGS='--test pylint'       extra ansible-test sanity arguments (with --test: controller Python only)
 #   SANITY_PYTHONS=auto               Pythons for the compile/import tests: auto (every version the modules
-#                                     claim, tests/config.yml), none, or a list such as "3.9 3.12"
+#                                     claim, tests/config.yml), none, or a list such as "3.9 3.12"; by default
+#                                     auto on the newest line, none on the others (the same code, already compiled
+#                                     and imported on every Python by the newest line's run)
 #   UNITS_ARGS='--num-workers 1'      extra ansible-test units arguments
 #   INTEGRATION_ARGS='database_user'  extra ansible-test integration arguments (a target, --exclude ...)
 #   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
@@ -170,7 +172,7 @@ units$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
 sanity$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
 	'$$(TOOLS)/check_no_sanity_ignores.sh' '$$(ROOT)'
 	'$$(TOOLS)/run_sanity.sh' '$(call venv_bin,$(1))' '$$(COLLECTION)' '$(call py_version,$(1))' \
-		'$$(BUILD)/pybin-core$(1)' '$$(or $$(SANITY_PYTHONS),auto)' $$(SANITY_ARGS)
+		'$$(BUILD)/pybin-core$(1)' '$$(or $$(SANITY_PYTHONS),$(if $(filter $(NEW_CORE),$(1)),auto,none))' $$(SANITY_ARGS)
 
 integration$(call gate_suffix,$(1)): venv $(call venv_target,$(1))
 	'$$(VENV_BIN)/python' '$$(TOOLS)/run_integration.py' --source '$$(ROOT)' --copy '$$(BUILD)/integration-$(1)' \

@@ -90,12 +90,9 @@ seealso:
 '''
 
 EXAMPLES = r'''
-# scalingo.yml: every database of every app, in every region; SCALINGO_API_TOKEN is in the environment.
-plugin: scalingo.cloud.databases
-
----
-# billing.scalingo.yml: the PostgreSQL databases of the billing apps of one region, cached for an hour, with the API
-# token from a vault given as an extra variable, and groups by plan.
+# databases.scalingo.yml. With nothing but "plugin: scalingo.cloud.databases", every database of every app in every
+# region, SCALINGO_API_TOKEN from the environment. Here: the PostgreSQL databases of the billing apps of one region,
+# with the API token from a vault given as an extra variable, cached for an hour, and grouped by plan too.
 plugin: scalingo.cloud.databases
 api_token: "{{ vault_scalingo_api_token }}"
 regions: [osc-secnum-fr1]

@@ -5,7 +5,6 @@
 set -eux
 
 config=../../integration_config.yml
-export ANSIBLE_ROLES_PATH=..
 
 ansible-playbook write_inventory.yml -e "@${config}" -e "output_dir=${OUTPUT_DIR}" "$@"
 ansible-inventory -i "${OUTPUT_DIR}/it.scalingo.yml" --list --output "${OUTPUT_DIR}/inventory.json" "$@"

@@ -8,12 +8,12 @@ well-typed value or the client's own error naming the URL, never any other excep
 
 import json
 
-import pytest
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient, ScalingoError
+from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -22,7 +22,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
 )
 
-PROPERTY = dict(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = dict(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
 KEYS = st.sampled_from(['name', 'read_only', 'protected', 'dbms_attributes', 'password_encryption', 'password',
@@ -61,6 +61,11 @@ def test_every_reader_gives_a_well_typed_value_or_a_shape_error(data):
          and len({u['name'] for u in users}) == len(users)),
         (lambda: _answers.user_and_password(data, 'reporting'), lambda found: _is_user(found[0])
          and found[0]['name'] == 'reporting' and (found[1] is None or (isinstance(found[1], str) and found[1]))),
+        (lambda: _answers.apps(data), lambda apps: all(isinstance(a['id'], str) and isinstance(a['name'], str)
+                                                        for a in apps)),
+        (lambda: _answers.addons(data), lambda addons: all(
+            all(isinstance(a[key], str) and a[key] for key in ('id', 'type', 'resource_id', 'status'))
+            and (a['plan'] is None or isinstance(a['plan'], str)) for a in addons)),
     ]
     for read, well_typed in checks:
         try:
@@ -79,12 +84,12 @@ ROUTES = {
     'create': lambda scalingo: scalingo.create_user('reporting', False),
     'update': lambda scalingo: scalingo.change_password('reporting', PASSWORD),
     'reset': lambda scalingo: scalingo.reset_password('reporting'),
+    'database': lambda scalingo: scalingo.endpoint(scalingo.list_users()),
 }
 
 
-@pytest.mark.parametrize('route', sorted(ROUTES))
-@settings(**PROPERTY)
-@given(data=BODIES, status=st.sampled_from([200, 201]))
+@settings(**dict(PROPERTY, max_examples=examples(400)))
+@given(route=st.sampled_from(sorted(ROUTES)), data=BODIES, status=st.sampled_from([200, 201]))
 def test_the_client_fails_only_with_its_own_error_whatever_a_success_holds(fake, route, data, status):
     fake.add_user('reporting')
     fake.calls = []

@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._answers import ShapeError, database
 from ansible_collections.scalingo.cloud.plugins.module_utils._endpoint import Endpoint, EndpointError
+from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 
 OWNER = 'my_app_4321'
 USERS = [dict(name=OWNER, protected=True), dict(name='metabase', protected=False)]
@@ -114,7 +115,7 @@ def test_features_absent_or_null_mean_none():
     assert database(data)['features'] == {}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.none(), st.text(max_size=40), st.integers(), st.lists(st.text(max_size=5), max_size=3),
                  st.from_regex(r'\A[a-z0-9.-]{1,20}:[0-9]{1,6}\Z')),
        st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['postgresql', 'mysql', 'mongodb'])))

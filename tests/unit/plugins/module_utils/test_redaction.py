@@ -14,6 +14,7 @@ from urllib.parse import quote, quote_plus
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import REDACTED, Secrets
+from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 
 # Any character a password may hold (Scalingo refuses only quotes), backslashes and non-ASCII included.
 SECRET = st.text(st.characters(blacklist_categories=['Cs'], blacklist_characters='\'"'), min_size=24, max_size=64)
@@ -39,7 +40,7 @@ def _echoes(secret):
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(secret=SECRET, before=st.text(max_size=10), after=st.text(max_size=10))
 def test_every_form_of_a_secret_is_redacted_in_text(secret, before, after):
     secrets = Secrets()
@@ -50,7 +51,7 @@ def test_every_form_of_a_secret_is_redacted_in_text(secret, before, after):
         assert REDACTED in shown
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(secret=SECRET)
 def test_a_secret_is_redacted_at_any_depth_and_values_that_are_not_text_never_show_it(secret):
     secrets = Secrets()
@@ -117,7 +118,7 @@ def test_redaction_reads_a_text_once_whatever_the_number_of_secrets():
 
 
 @given(secret=SECRET)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 def test_every_common_url_encoding_of_a_password_with_odd_characters_is_redacted(secret):
     secret = '/!*() %' + secret[7:]
     secrets = Secrets()

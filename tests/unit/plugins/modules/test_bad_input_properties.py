@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.modules import database_user_info
+from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -202,19 +203,19 @@ def _check_outcome(runner, module, task, check=False):
     return outcome
 
 
-@settings(max_examples=250, **PROPERTY)
+@settings(max_examples=examples(250), **PROPERTY)
 @given(task=_tasks('database_user'), check=st.booleans())
 def test_property_database_user_options_and_combinations(runner, task, check):
     _check_outcome(runner, 'database_user', task, check)
 
 
-@settings(max_examples=120, **PROPERTY)
+@settings(max_examples=examples(120), **PROPERTY)
 @given(task=_tasks('database_user_info'))
 def test_property_database_user_info_options_and_combinations(runner, task):
     _check_outcome(runner, 'database_user_info', task)
 
 
-@settings(max_examples=120, **PROPERTY)
+@settings(max_examples=examples(120), **PROPERTY)
 @given(name=valid_names, password=valid_passwords, read_only=st.booleans())
 def test_property_valid_names_and_passwords_pass(runner, name, password, read_only):
     """Generated valid names and passwords never fail the input checks, in either module."""
@@ -224,20 +225,20 @@ def test_property_valid_names_and_passwords_pass(runner, name, password, read_on
             assert_went_on(runner.run(MODULES[module], task), fake)
 
 
-@settings(max_examples=120, **PROPERTY)
+@settings(max_examples=examples(120), **PROPERTY)
 @given(name=st.text(max_size=40))
 def test_property_any_name(runner, name):
     for module in BOTH:
         _check_outcome(runner, module, base_args(module, name=name))
 
 
-@settings(max_examples=120, **PROPERTY)
+@settings(max_examples=examples(120), **PROPERTY)
 @given(password=st.text(max_size=80))
 def test_property_any_password(runner, password):
     _check_outcome(runner, 'database_user', base_args('database_user', password=password))
 
 
-@settings(max_examples=100, **PROPERTY)
+@settings(max_examples=examples(100), **PROPERTY)
 @given(region=st.one_of(valid_regions, st.text(max_size=70), st.text(alphabet='abz09-', max_size=70)))
 def test_property_any_region(runner, region):
     """A region the checks let through names the hosts the requests go to."""
@@ -246,7 +247,7 @@ def test_property_any_region(runner, region):
         assert not outcome.failed or outcome['failure'].get('option') is None
 
 
-@settings(max_examples=100, **PROPERTY)
+@settings(max_examples=examples(100), **PROPERTY)
 @given(app=st.one_of(valid_apps, st.text(max_size=70)), addon=st.one_of(valid_addon_ids, st.text(max_size=70)))
 def test_property_any_app_and_addon(runner, app, addon):
     _check_outcome(runner, 'database_user_info', base_args('database_user_info', app=app, addon=addon))
@@ -258,7 +259,7 @@ URL_PIECES = st.sampled_from(['https://', 'http://', '', 'ftp://', 'https://user
 any_urls = st.one_of(valid_urls, st.lists(URL_PIECES, max_size=6).map(''.join), st.text(max_size=40))
 
 
-@settings(max_examples=150, **PROPERTY)
+@settings(max_examples=examples(150), **PROPERTY)
 @given(option=st.sampled_from(['auth_url', 'api_url', 'db_api_url']), value=any_urls)
 def test_property_any_service_url(runner, option, value):
     """A URL is refused naming the option before any request, or the requests really go to its host: never a
@@ -275,7 +276,7 @@ def test_property_any_service_url(runner, option, value):
             assert_one_line(outcome.msg)
 
 
-@settings(max_examples=100, **PROPERTY)
+@settings(max_examples=examples(100), **PROPERTY)
 @given(api_token=st.one_of(valid_tokens, st.text(max_size=60)), database_token=st.one_of(st.none(), valid_tokens, st.text(max_size=60)))
 def test_property_any_token(runner, api_token, database_token):
     """Tokens the checks let through are sent as they are; the others are refused without being quoted."""
@@ -285,7 +286,7 @@ def test_property_any_token(runner, api_token, database_token):
     _check_outcome(runner, 'database_user_info', task)
 
 
-@settings(max_examples=60, **PROPERTY)
+@settings(max_examples=examples(60), **PROPERTY)
 @given(timeout=st.floats(allow_nan=True, allow_infinity=True))
 def test_property_any_timeout(runner, timeout):
     _check_outcome(runner, 'database_user_info', base_args('database_user_info', timeout=timeout))
