@@ -61,8 +61,8 @@ def test_every_reader_gives_a_well_typed_value_or_a_shape_error(data):
          and len({u['name'] for u in users}) == len(users)),
         (lambda: _answers.user_and_password(data, 'reporting'), lambda found: _is_user(found[0])
          and found[0]['name'] == 'reporting' and (found[1] is None or (isinstance(found[1], str) and found[1]))),
-        (lambda: _answers.apps(data), lambda apps: all(isinstance(a['id'], str) and isinstance(a['name'], str)
-                                                        for a in apps)),
+        (lambda: _answers.apps(data),
+         lambda apps: all(isinstance(a['id'], str) and isinstance(a['name'], str) for a in apps)),
         (lambda: _answers.addons(data), lambda addons: all(
             all(isinstance(a[key], str) and a[key] for key in ('id', 'type', 'resource_id', 'status'))
             and (a['plan'] is None or isinstance(a['plan'], str)) for a in addons)),
