@@ -258,19 +258,19 @@ def test_the_printed_lines_work_and_ctrl_c_stops_everything(started, tmp_path):
         assert conn.execute('SELECT current_user').fetchone()[0] == PROTECTED_USER
 
     ports = postgres_ports(emulator)
-    # Ctrl-C in a terminal: SIGINT to the whole foreground process group, make included. The emulator stops cleanly;
-    # make, as it always does when interrupted, then ends itself with the same signal, without an error message.
+    # Ctrl-C in a terminal: SIGINT to the whole foreground process group, make included. The emulator stops cleanly,
+    # and make ends without an error message: by the same signal, or with status 0 when the emulator's clean exit
+    # reached it first (which of the two arrives first is up to the scheduler).
     os.killpg(emulator.process.pid, signal.SIGINT)
-    assert emulator.wait() == -signal.SIGINT, emulator.output()
+    assert emulator.wait() in (0, -signal.SIGINT), emulator.output()
     assert_stopped_cleanly(emulator, workdir, ports)
 
 
-@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['sigint', 'sigterm'])
-def test_a_signal_to_the_emulator_alone_ends_make_with_status_0(started, sig):
+def test_sigterm_to_the_emulator_alone_ends_make_with_status_0(started):
     emulator = started()
     pid, workdir = emulator.wait_ready()
     ports = postgres_ports(emulator)
-    os.kill(pid, sig)
+    os.kill(pid, signal.SIGTERM)
     assert emulator.wait() == 0, emulator.output()
     assert_stopped_cleanly(emulator, workdir, ports)
 

@@ -6,7 +6,7 @@
 """How many examples a property test draws: all of them on the newest ansible-core line make test runs, a third on the
 older ones, which run the same collection code under another ansible-core (the Makefile's CORES)."""
 
-from ansible.release import __version__
+from ansible.module_utils.ansible_release import __version__
 
 NEWEST_CORE = (2, 21)
 
