@@ -9,9 +9,9 @@
 # Variables that can be set on the command line:
 #   BASE_PYTHON=/path/to/python3.X    interpreter for the newest ansible-core line (2.21) and the tools
 #                                     (default: newest 3.12..3.14 found)
-#   PYTHON_2.18=/path/to/python3.X    interpreter for an older line, here 2.18 (default: 3.11 if found, else the
-#                                     newest of the line's range; 2.19: 3.12, else 3.11..3.13; 2.20: 3.12, else
-#                                     3.12..3.14; see PYTHONS_<line> below)
+#   PYTHON_2.19=/path/to/python3.X    interpreter for an older line, here 2.19 (default: 3.11 if found, else the
+#                                     newest of the line's range; 2.20: 3.12, else 3.12..3.14; see PYTHONS_<line>
+#                                     below)
 #   SANITY_ARGS='--test pylint'       extra ansible-test sanity arguments (with --test: controller Python only)
 #   SANITY_PYTHONS=auto               Pythons for the compile/import tests: auto (every version the modules
 #                                     claim, tests/config.yml), none, or a list such as "3.9 3.12"; by default
@@ -41,12 +41,12 @@ COLLECTION := $(BUILD)/ansible_collections/scalingo/cloud
 INSTALLED := $(BUILD)/installed
 TARBALL = $(BUILD)/dist/scalingo-cloud-$(shell sed -n 's/^version: *//p' '$(ROOT)/galaxy.yml').tar.gz
 
-# The ansible-core lines the collection supports (meta/runtime.yml says >=2.18), oldest first: units and integration
-# run on every one, sanity on the oldest and the newest (SANITY_CORES). The newest line runs in the main
+# The ansible-core lines the collection supports (meta/runtime.yml says >=2.19; 2.18 reached its end of life in
+# November 2026), oldest first: units and integration run on every one, sanity on the oldest and the newest (SANITY_CORES). The newest line runs in the main
 # virtualenv, with the tools (ansible.txt, pinned by constraints.txt); each other line in a virtualenv of its own
 # (ansible-<line>.txt, pinned by constraints-core<line>.txt: make lock). Adding a line is one word here, and those
 # two files.
-CORES := 2.18 2.19 2.20 2.21
+CORES := 2.19 2.20 2.21
 NEW_CORE := $(lastword $(CORES))
 OLDER_CORES := $(filter-out $(NEW_CORE),$(CORES))
 SANITY_CORES := $(firstword $(CORES)) $(NEW_CORE)
@@ -56,8 +56,7 @@ EMULATOR_ONLY_CORES := $(NEW_CORE)
 
 # The Python minor versions 3.x of a line: "lowest highest preferred"; a line not listed runs on 3.12..3.14 (the
 # newest found). The preferred versions are spread over the lines, so that more Pythons run.
-PYTHONS_2.18 := 11 13 11
-PYTHONS_2.19 := 11 13 12
+PYTHONS_2.19 := 11 13 11
 PYTHONS_2.20 := 12 14 12
 pythons = $(or $(PYTHONS_$(1)),12 14)
 

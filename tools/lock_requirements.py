@@ -5,7 +5,7 @@
 The top-level files (ansible.txt, units.txt, ...) pin the tools the project
 uses; a lock pins everything they pull in, so that each virtualenv of the
 Makefile is the same on every machine (constraints.txt for build/venv-<python>,
-constraints-core2.18.txt for build/venv-<python>-core2.18).  It asks pip to resolve the
+constraints-core2.19.txt for build/venv-<python>-core2.19).  It asks pip to resolve the
 requirements (``pip install --dry-run --report``) with the interpreter that
 runs this script, so run it with the Python that the Makefile uses.
 """

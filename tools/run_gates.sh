@@ -11,7 +11,9 @@
 #   <gate>.notes     it ran, but left something out (one line each), e.g. a Python version
 #                    of the claim that this machine does not have: each gate runs with
 #                    GATE_NOTES set to the path of that file, for the scripts that have notes.
-# Both files are removed before the gate runs; <gate>.result gets its exit status and time.
+# Both files are removed before the gate runs; <gate>.result gets its exit status, its time, and the CPU time of the
+# processes it waited for (user + system, from the shell's `times`: what a gate costs on a shared machine, where its
+# wall time depends on what runs alongside it).
 # The gates named with --background run alongside the others, their output printed at the end:
 # those of one --background, a lane, one after the other; each lane alongside the other lanes.
 # The summary keeps the order of GATE....
@@ -57,14 +59,24 @@ now_us() { local t="${EPOCHREALTIME:-$(date +%s.%N)}"; t="${t/./}"; echo "${t:0:
 seconds_since() { local us=$(( $(now_us) - $1 )); printf '%d.%d' $((us / 1000000)) $(((us % 1000000) / 100000)); }
 total_start=$(now_us)
 
-# One gate: its status files cleared, `make GATE`, then its exit status and time in <gate>.result.
+# Seconds, from the children's line of `times` ("0m12.340s 0m1.250s"): user + system.
+cpu_seconds() { awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.0f", t }'; }
+
+# One gate: its status files cleared, `make GATE` in a subshell whose `times` gives the gate's CPU time, then its exit
+# status, time and CPU time in <gate>.result.
 run_gate() {
     local gate="$1" start rc
     rm -f "$status_dir/$gate".*
     start=$(now_us)
-    GATE_NOTES="$status_dir/$gate.notes" "$make_cmd" --no-print-directory "$gate"
+    (GATE_NOTES="$status_dir/$gate.notes" "$make_cmd" --no-print-directory "$gate"
+     rc=$?
+     times > "$status_dir/$gate.cpu"  # not in a pipeline: that would be another subshell, with no children
+     tail -n 1 "$status_dir/$gate.cpu" | cpu_seconds > "$status_dir/$gate.cpu-seconds"
+     exit "$rc")
     rc=$?
-    echo "$rc $(seconds_since "$start")" > "$status_dir/$gate.result"
+    echo "$rc $(seconds_since "$start") $(cat "$status_dir/$gate.cpu-seconds" 2>/dev/null || echo 0)" \
+        > "$status_dir/$gate.result"
+    rm -f "$status_dir/$gate.cpu" "$status_dir/$gate.cpu-seconds"
 }
 
 # The background gates start first, each lane in a process of its own that runs its gates one after the other (those
@@ -89,7 +101,7 @@ for gate in "$@"; do
     echo
     echo "==> make $gate"
     run_gate "$gate"
-    read -r rc seconds < "$status_dir/$gate.result"
+    read -r rc seconds cpu < "$status_dir/$gate.result"
     [ "$rc" -eq 0 ] && echo "==> make $gate: passed in ${seconds}s" || echo "==> make $gate: FAILED in ${seconds}s"
 done
 
@@ -108,10 +120,13 @@ failed=0
 skipped=0
 failed_names=()
 skipped_names=()
+total_cpu=0
 for gate in "$@"; do
     rc=1
     seconds=0
-    [ -f "$status_dir/$gate.result" ] && read -r rc seconds < "$status_dir/$gate.result"
+    cpu=0
+    [ -f "$status_dir/$gate.result" ] && read -r rc seconds cpu < "$status_dir/$gate.result"
+    total_cpu=$((total_cpu + ${cpu:-0}))
     if [ "$rc" -ne 0 ]; then
         result=FAILED
         failed=$((failed + 1))
@@ -124,13 +139,13 @@ for gate in "$@"; do
         result=passed
         passed=$((passed + 1))
     fi
-    results+=("$(printf '  %-19s %-8s %7ss' "$gate" "$result" "$seconds")")
+    results+=("$(printf '  %-19s %-8s %7ss %7ss CPU' "$gate" "$result" "$seconds" "${cpu:-0}")")
 done
 
 total=$(seconds_since "$total_start")
 
 echo
-echo "==> summary of make test (${total}s)"
+echo "==> summary of make test (${total}s, ${total_cpu}s of CPU)"
 printf '%s\n' "${results[@]}"
 for gate in "$@"; do
     if [ -f "$status_dir/$gate.skipped" ]; then

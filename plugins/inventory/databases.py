@@ -126,11 +126,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils._http import (
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER
 
-try:
-    from ansible.template import trust_as_template  # ansible-core 2.19 and later template only what is trusted
-except ImportError:  # ansible-core 2.18 templates every string of an inventory
-    def trust_as_template(value):
-        return value
+from ansible.template import trust_as_template
 
 display = Display()
 # The Python of ansible-playbook, on the controller, whatever the path: a template, resolved when a task runs.

@@ -11,14 +11,10 @@ lets through is seen. Warnings are captured where AnsibleModule records them.
 """
 
 import contextlib
-import json
 
 from ansible.module_utils import basic
 
-try:  # ansible-core 2.19+
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.18
-    patch_module_args = None
+from ansible.module_utils.testing import patch_module_args
 
 
 class ModuleExit(Exception):
@@ -35,17 +31,9 @@ class ModuleFail(Exception):
 
 @contextlib.contextmanager
 def module_args(args):
-    """Expose ``args`` to the AnsibleModule created inside the block, on any ansible-core."""
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    saved = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
-    try:
+    """Expose ``args`` to the AnsibleModule created inside the block."""
+    with patch_module_args(args):
         yield
-    finally:
-        basic._ANSIBLE_ARGS = saved
 
 
 class Outcome:

@@ -67,7 +67,7 @@ def test_a_password_no_database_stores_is_refused_before_any_request(fake, runne
 
 
 def test_a_lone_surrogate_is_refused_too():
-    """ansible-core 2.19 and later refuse such module arguments themselves; 2.18 hands them over."""
+    """ansible-core refuses such module arguments itself; the check stands for callers that bypass it."""
     assert check_password(PASSWORD[:30] + '\ud800' + PASSWORD[30:]) == (
         'password', 'password must be Unicode text: it holds a lone surrogate code point, which no database stores')
 
