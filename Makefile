@@ -4,7 +4,8 @@
 #   make demo      the example playbook against the local emulator (installs only what it needs)
 #   make emulator  the local emulator alone, for playbooks of your own: it prints what to export (Ctrl-C stops it)
 #   make test      every gate, with a summary (what CI runs through .ci/run)
-#   make help      the list of targets
+#   make check     before a push: units, lint and sanity on the newest line, with a summary (a few minutes)
+#   make help      the list of targets and of the variables below
 #
 # Variables that can be set on the command line:
 #   BASE_PYTHON=/path/to/python3.X    interpreter for the newest ansible-core line (2.21) and the tools
@@ -19,7 +20,8 @@
 #                                     and imported on every Python by the newest line's run)
 #   UNITS_ARGS='--num-workers 1'      extra ansible-test units arguments
 #   INTEGRATION_ARGS='database_user'  extra ansible-test integration arguments (a target, --exclude ...)
-#   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e)
+#   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e); a path in them (tests/...) replaces
+#                                     the default ones: PYTEST_ARGS=tests/unit/plugins/module_utils/test_plan.py
 #   EMULATOR_ARGS='--verbose'         extra arguments of the emulator's command line (make emulator)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
 #   VENV_CACHE=/path/to/dir           where the virtualenvs are built, shared by every clone on the machine, build/
@@ -36,8 +38,11 @@ BUILD := $(ROOT)/build
 TOOLS := $(ROOT)/tools
 REQ := $(ROOT)/tests/requirements
 STATUS := $(BUILD)/gate-status
-# The copy ansible-test needs (.../ansible_collections/<namespace>/<name>), kept by tools/sync_collection.py.
-COLLECTION := $(BUILD)/ansible_collections/scalingo/cloud
+# The copy ansible-test needs (.../ansible_collections/<namespace>/<name>), kept by tools/sync_collection.py; a
+# checkout that already sits at such a path (the layout contributors of other collections use) is used in place,
+# so that a traceback points at the file to edit. The integration and e2e gates always run in copies of their own.
+IN_PLACE := $(filter %/ansible_collections/scalingo/cloud,$(ROOT))
+COLLECTION := $(or $(IN_PLACE),$(BUILD)/ansible_collections/scalingo/cloud)
 INSTALLED := $(BUILD)/installed
 TARBALL = $(BUILD)/dist/scalingo-cloud-$(shell sed -n 's/^version: *//p' '$(ROOT)/galaxy.yml').tar.gz
 
@@ -107,16 +112,19 @@ gates_of = $(filter $(1)%,$(foreach core,$(ALL_CORES),$(call core_gates,$(core))
 TEST_TARGETS := $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee $(call gates_of,units) e2e \
 	$(call gates_of,integration)
 comma := ,
+# The default paths of a pytest run ($(1)), unless PYTEST_ARGS names some (tests/...).
+pytest_paths = $(if $(filter tests/%,$(PYTEST_ARGS)),,$(1))
 BACKGROUND_LANES := e2e $(call gates_of,integration)
 BASE_GATES := lint docs changelog artifact galaxy-import ee e2e
 
 .PHONY: help venv $(foreach core,$(OLDER_CORES),venv-$(core)) venv-demo collection test pytest demo emulator bench dist \
-	install changelog-release lock clean $(TEST_TARGETS)
+	install changelog-release lock clean check $(TEST_TARGETS)
 
 help:
 	@echo 'make demo           the example playbook against the local emulator, step by step'
 	@echo 'make emulator       the local emulator alone, with a real PostgreSQL, until Ctrl-C; it prints what to export'
 	@echo 'make test           every gate below, with a summary; exit status 1 if one fails'
+	@echo 'make check          before a push: $(CHECK_GATES) (sanity on the controller Python only), with a summary'
 	@echo 'Gates (ansible-core/Python: $(foreach core,$(ALL_CORES),$(core)/$(or $(call py_version,$(core)),?))):'
 	@echo '  units, units-<line>              ansible-test units ($(call gates_of,units))'
 	@echo '  sanity, sanity-<line>            ansible-test sanity, then compile/import on every Python the modules claim'
@@ -133,6 +141,8 @@ help:
 	@echo 'A gate without a suffix runs on the newest line, $(NEW_CORE); <line> is one of $(OLDER_CORES).'
 	@echo 'Other targets: pytest (unit tests, PYTEST_ARGS=...), bench, dist, install, changelog-release, venv,'
 	@echo '  $(foreach core,$(OLDER_CORES),venv-$(core)), venv-demo, lock, clean'
+	@echo 'Variables (make <target> NAME=value):'
+	@sed -n '/^# Variables that can be set/,/^$$/s/^#   /  /p' '$(ROOT)/Makefile'
 
 # ---------------------------------------------------------------------------
 # Environments
@@ -155,7 +165,11 @@ venv-demo:
 	@$(call make_venv,$(DEMO_VENV_BIN),$(BASE_PY),$(LOCK),ansible demo)
 
 collection:
+ifeq ($(IN_PLACE),)
 	@'$(HELPER_PY)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(COLLECTION)'
+else
+	@echo 'collection: in place, $(ROOT)'
+endif
 
 # ---------------------------------------------------------------------------
 # Gates. A gate whose interpreter is missing reports itself skipped, with the reason (run_gates.sh --skip).
@@ -214,7 +228,7 @@ ee: install
 e2e: venv
 	'$(HELPER_PY)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud'
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud' \
-		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) tests/emulator tests/e2e tests/awx
+		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) $(call pytest_paths,tests/emulator tests/e2e tests/awx)
 
 else
 
@@ -229,12 +243,17 @@ test:
 	@MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' \
 		$(foreach lane,$(BACKGROUND_LANES),--background '$(subst $(comma), ,$(lane))') $(TEST_TARGETS)
 
+# The subset of the gates worth running before a push, on the newest line: what fails most often, in a few minutes.
+CHECK_GATES := units lint sanity
+check:
+	@MAKE='$(MAKE)' SANITY_PYTHONS=none '$(TOOLS)/run_gates.sh' '$(BUILD)/check-status' $(CHECK_GATES)
+
 # ---------------------------------------------------------------------------
 # Development
 
 pytest: venv collection
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python -m pytest -p no:cacheprovider \
-		$(PYTEST_ARGS) tests/unit
+		$(PYTEST_ARGS) $(call pytest_paths,tests/unit)
 
 demo: venv-demo collection
 	'$(TOOLS)/run_in_collection.sh' '$(DEMO_VENV_BIN)' '$(COLLECTION)' python tests/demo/demo.py
