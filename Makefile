@@ -24,6 +24,8 @@
 #                                     the default ones: PYTEST_ARGS=tests/unit/plugins/module_utils/test_plan.py
 #   EMULATOR_ARGS='--verbose'         extra arguments of the emulator's command line (make emulator)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
+#   COVERAGE=1                        units and integration on the newest line measure the coverage of plugins/,
+#                                     which make coverage reports (make test sets it)
 #   VENV_CACHE=/path/to/dir           where the virtualenvs are built, shared by every clone on the machine, build/
 #                                     holding links to them (default ~/.cache/scalingo-cloud/venvs; empty: in build/)
 
@@ -110,12 +112,14 @@ gates_of = $(filter $(1)%,$(foreach core,$(ALL_CORES),$(call core_gates,$(core))
 # share the CPUs: the foreground's gates of one process come first, while the lanes keep the CPUs busy, and the
 # units, which use every CPU (pytest-xdist), last, once the lanes are done and would leave a CPU idle.
 TEST_TARGETS := $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee $(call gates_of,units) e2e \
-	$(call gates_of,integration)
+	$(call gates_of,integration) coverage
+# Those that need the others' results: after every lane is done.
+AFTER_LANES := coverage
 comma := ,
 # The default paths of a pytest run ($(1)), unless PYTEST_ARGS names some (tests/...).
 pytest_paths = $(if $(filter tests/%,$(PYTEST_ARGS)),,$(1))
 BACKGROUND_LANES := e2e $(call gates_of,integration)
-BASE_GATES := lint docs changelog artifact galaxy-import ee e2e
+BASE_GATES := lint docs changelog artifact galaxy-import ee e2e coverage
 
 .PHONY: help venv $(foreach core,$(OLDER_CORES),venv-$(core)) venv-demo collection test pytest demo emulator bench dist \
 	install changelog-release lock clean check $(TEST_TARGETS)
@@ -138,6 +142,8 @@ help:
 	@echo '  e2e                              the emulator tests; concurrency, secret scans and AWX runs (pytest)'
 	@echo '  integration, integration-<line>  ansible-test integration against the emulator ($(call gates_of,integration));'
 	@echo '                                   the emulator-only targets on $(EMULATOR_ONLY_CORES) only'
+	@echo '  coverage                         line and branch coverage of plugins/ by units and integration (COVERAGE=1'
+	@echo '                                   runs), ansible-test coverage; fails below $(COVERAGE_FLOOR)%'
 	@echo 'A gate without a suffix runs on the newest line, $(NEW_CORE); <line> is one of $(OLDER_CORES).'
 	@echo 'Other targets: pytest (unit tests, PYTEST_ARGS=...), bench, dist, install, changelog-release, venv,'
 	@echo '  $(foreach core,$(OLDER_CORES),venv-$(core)), venv-demo, lock, clean'
@@ -174,13 +180,22 @@ endif
 # ---------------------------------------------------------------------------
 # Gates. A gate whose interpreter is missing reports itself skipped, with the reason (run_gates.sh --skip).
 
+# Coverage is measured on the newest line only, when COVERAGE is set: $(2) in the recipe of line $(1) then.
+if_coverage = $(if $(filter $(NEW_CORE),$(1)),$$(if $$(COVERAGE),$(2)))
+COPY_PATH := ansible_collections/scalingo/cloud
+# The floor of make coverage, in percent of lines and branches of plugins/ (coverage.py's "Cover"): the figure measured
+# when it was set, so that a change that leaves code untested fails.
+COVERAGE_FLOOR := 90
+
 # The gates of one ansible-core line: units and sanity in the shared collection copy; integration in a copy of its
 # own, with the emulator in the main virtualenv.
 define core_line
 ifneq ($(call py_path,$(1)),)
 
 units$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
-	'$$(TOOLS)/run_units.sh' '$(call venv_bin,$(1))' '$$(COLLECTION)' '$(call py_version,$(1))' $$(UNITS_ARGS)
+	$(call if_coverage,$(1),rm -rf '$$(COLLECTION)/tests/output/coverage')
+	'$$(TOOLS)/run_units.sh' '$(call venv_bin,$(1))' '$$(COLLECTION)' '$(call py_version,$(1))' \
+		$(call if_coverage,$(1),--coverage) $$(UNITS_ARGS)
 
 sanity$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
 	'$$(TOOLS)/check_no_sanity_ignores.sh' '$$(ROOT)'
@@ -188,9 +203,11 @@ sanity$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
 		'$$(BUILD)/pybin-core$(1)' '$$(or $$(SANITY_PYTHONS),$(if $(filter $(NEW_CORE),$(1)),auto,none))' $$(SANITY_ARGS)
 
 integration$(call gate_suffix,$(1)): venv $(call venv_target,$(1))
+	$(call if_coverage,$(1),rm -rf '$$(BUILD)/integration-$(1)/$(COPY_PATH)/tests/output/coverage')
 	'$$(VENV_BIN)/python' '$$(TOOLS)/run_integration.py' --source '$$(ROOT)' --copy '$$(BUILD)/integration-$(1)' \
 		--ansible-bin '$(call venv_bin,$(1))' --python '$(call py_version,$(1))' --emulator-python '$$(VENV_BIN)/python' \
-		$(if $(filter $(1),$(EMULATOR_ONLY_CORES)),,--exclude scalingo/emulator/) $$(INTEGRATION_ARGS)
+		$(if $(filter $(1),$(EMULATOR_ONLY_CORES)),,--exclude scalingo/emulator/) $(call if_coverage,$(1),--coverage) \
+		$$(INTEGRATION_ARGS)
 
 else
 
@@ -224,6 +241,11 @@ ee: install
 	'$(VENV_BIN)/python' '$(TOOLS)/check_execution_environment.py' --ansible-bin '$(VENV_BIN)' --source '$(ROOT)' \
 		--tarball '$(TARBALL)' --collections-path '$(INSTALLED)' --work '$(BUILD)/ee' --context '$(BUILD)/ee-context'
 
+# From the units' data and the integration gate's (newest line), once both are done: make test runs it last.
+coverage: venv
+	'$(TOOLS)/report_coverage.sh' '$(VENV_BIN)' '$(COLLECTION)' '$(COVERAGE_FLOOR)' \
+		'$(BUILD)/integration-$(NEW_CORE)/$(COPY_PATH)'
+
 # From a copy of the collection of its own: it runs alongside the gates that use the shared one.
 e2e: venv
 	'$(HELPER_PY)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud'
@@ -240,8 +262,9 @@ endif
 # The virtualenvs first, side by side (the gates share them), then every gate even when an earlier one failed.
 test:
 	-@$(MAKE) -j 4 $(foreach core,$(CORES),$(if $(call py_path,$(core)),$(call venv_target,$(core))))
-	@MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' \
-		$(foreach lane,$(BACKGROUND_LANES),--background '$(subst $(comma), ,$(lane))') $(TEST_TARGETS)
+	@COVERAGE=1 MAKE='$(MAKE)' '$(TOOLS)/run_gates.sh' '$(STATUS)' \
+		$(foreach lane,$(BACKGROUND_LANES),--background '$(subst $(comma), ,$(lane))') \
+		$(foreach gate,$(AFTER_LANES),--after $(gate)) $(TEST_TARGETS)
 
 # The subset of the gates worth running before a push, on the newest line: what fails most often, in a few minutes.
 CHECK_GATES := units lint sanity
