@@ -156,7 +156,7 @@ done
 total=$(seconds_since "$total_start")
 
 echo
-echo "==> summary of make test (${total}s, ${total_cpu}s of CPU)"
+echo "==> summary of the gates (${total}s, ${total_cpu}s of CPU)"
 printf '%s\n' "${results[@]}"
 for gate in "$@"; do
     if [ -f "$status_dir/$gate.skipped" ]; then
