@@ -8,6 +8,27 @@
 Private to the scalingo.cloud collection: it may change without notice and must not be
 imported from outside it. With ``_http`` (the transport) and ``_tokens``, this is the only code of the
 collection that speaks HTTP.
+
+Every case in which a request is sent again or a task waits, and the one place that decides it. Every wait comes out
+of one budget, ``max_wait``, per run (``_http.Transport.wait``); no layer sends again what another one already did.
+
+====================================================  =====================================================  ====================
+case                                                  what happens                                           decided in
+====================================================  =====================================================  ====================
+HTTP 429, any request                                 waited out (Retry-After, else 1, 2, 4 ... 32 s), sent  ``_http.Transport``
+                                                      again, up to 20 times
+HTTP 502/503/504 on a read or a token request         sent again after 1, 2, 4 ... s, up to 5 attempts       ``_http.Transport``
+connection not made (nothing reached the server)      sent again after 1, 2, 4 ... s, up to 5 attempts       ``_http.Transport``
+connection lost on a read or a token request          sent again after 1, 2, 4 ... s, up to 5 attempts       ``_http.Transport``
+no answer within ``timeout``, on a read               not sent again: the task fails                         ``_http.Transport``
+HTTP 401, with a token the options let it fetch       token fetched again, request sent once more (once per  ``_tokens.Tokens``
+                                                      kind of token and per run)
+a write answered 5xx or lost (outcome ``unknown``)    users read first; sent once more only when its effect  ``_writer.Writer``
+                                                      is not there
+a write with no answer in time (``pending``)          creation and password: as ``unknown``; deletion: never ``_writer.Writer``
+                                                      sent again, the users polled (1, 2, 4 ... s) until it
+                                                      is gone; reset: never sent again, the task fails
+====================================================  =====================================================  ====================
 """
 
 from urllib.parse import quote

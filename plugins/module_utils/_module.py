@@ -119,6 +119,10 @@ class ScalingoModule:
         """Module-specific input checks: ``(option, message)`` for the first problem, or None."""
         return None
 
+    def report_failure(self, done):
+        """Put in the result what a task that fails reports of what it did (``done``: ``_users`` summary)."""
+        self.result['changed'] = done['changed']
+
     def fail_option(self, option, message):
         self.module.fail_json(msg=message, failure=dict(option=option))
 

@@ -7,11 +7,12 @@
 
 Private to the scalingo.cloud collection: it may change without notice.
 
-database_user is the one-entry case of database_users: both run this code, so they cannot drift apart. The
-users are listed once, every entry is decided and every guard checked before the first write (``_plan``), then
-each change costs one request (``_writer``, which also recovers from answers that do not settle a write).
-What the task reports comes from one place, ``summary()``: from the plans in check mode, from what was done
-otherwise, so that a check run returns what the real run would, and a failed run what it really did.
+database_user is the one-entry case of database_users: both hand their entries to ``change_users()``, the one path
+from the users listed to the report, and only shape its result. The users are listed once, every entry is decided
+and every guard checked before the first write (``_plan``), then each change costs one request (``_writer``, which
+also recovers from answers that do not settle a write). What the task reports comes from one place, ``summary()``:
+from the plans in check mode, from what was done otherwise, so that a check run returns what the real run would, and
+a failed run what it really did.
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
@@ -35,22 +36,47 @@ def _names(names):
     return shown + (' and %d more' % (len(names) - _NAMES_SHOWN) if len(names) > _NAMES_SHOWN else '')
 
 
+def change_users(module, entries, exclusive=False, where=None):
+    """What ``entries`` ask of the users, done (in check mode: decided) for ``module`` (a ``ScalingoModule``): list,
+    plan, the endpoint for ``return_connection``, write. Returns ``(UserChanges, endpoint or None)``: its
+    ``summary()`` is what the task reports.
+
+    Whatever fails raises, after ``module.report_failure(summary())`` has put what was really done in the result: a
+    failure before the first write reports no change.
+    """
+    changes = UserChanges(module.client, module.warn, entries, exclusive, where, check_mode=module.module.check_mode)
+    try:
+        changes.plan()
+        try:
+            endpoint = module.endpoint(changes.listed)
+        except ScalingoError:
+            changes.cancel()
+            raise
+        changes.apply()
+    except (ScalingoError, Refusal):
+        module.report_failure(changes.summary())
+        raise
+    return changes, endpoint
+
+
 class UserChanges:
     """The changes ``entries`` ask of the users, with ``client``; ``warn(text)`` reaches the user.
 
     ``exclusive``: also remove every unprotected user no entry names. ``where``: the option that holds the entries
-    (``users``), to name an entry in messages; None for database_user's single entry.
+    (``users``), to name an entry in messages; None for database_user's single entry. ``check_mode``: nothing is
+    written, and the summary is what the real run would report.
     """
 
-    def __init__(self, client, warn, entries, exclusive=False, where=None):
+    def __init__(self, client, warn, entries, exclusive=False, where=None, check_mode=False):
         self.client = client
         self.entries = entries
         self.exclusive = exclusive
         self.where = where
+        self.check_mode = check_mode
         self.writer = Writer(client, warn)
         self.listed = []
         self.plans = []
-        self.written = None  # {name: (user after or None, generated password or None)} once writing started
+        self.written = {}  # {name: (user after or None, generated password or None)}
 
     def plan(self):
         """List the users once and decide every entry; a Refusal names the first entry that cannot be done."""
@@ -66,8 +92,9 @@ class UserChanges:
 
     def apply(self):
         """Make every change, in the order of the entries (removals of unlisted users last); stop at the first that
-        fails, saying what was done and what was not."""
-        self.written = {}
+        fails, saying what was done and what was not. Nothing in check mode."""
+        if self.check_mode:
+            return
         for index, needed in enumerate(self.plans):
             if needed.action == NOTHING:
                 continue
@@ -80,7 +107,7 @@ class UserChanges:
 
     @property
     def changed(self):
-        if self.written is None:
+        if self.check_mode:
             return any(needed.changed for needed in self.plans)
         return self.writer.changed
 
@@ -103,7 +130,7 @@ class UserChanges:
 
     def _done(self, needed):
         """Whether the change of ``needed`` is known to be made (in check mode: whether it would be)."""
-        if self.written is None:
+        if self.check_mode:
             return needed.changed
         writer = self.writer
         if needed.action == CREATE:
@@ -120,7 +147,7 @@ class UserChanges:
 
     def _after(self, needed):
         """The user after the task, None when absent (in check mode: as it would be)."""
-        if self.written is None:
+        if self.check_mode:
             return needed.after
         if needed.name in self.written:
             return self.written[needed.name][0]
@@ -132,7 +159,7 @@ class UserChanges:
 
     def _generated(self):
         """The passwords Scalingo generated in this run, by user name."""
-        return dict((name, outcome[1]) for name, outcome in (self.written or {}).items() if outcome[1])
+        return dict((name, outcome[1]) for name, outcome in self.written.items() if outcome[1])
 
     def summary(self):
         """What the task reports: the users after it, the names by kind of change, the generated passwords, the diff.
@@ -143,7 +170,7 @@ class UserChanges:
         done = [needed for needed in self.plans if needed.changed and self._done(needed)]
         kinds = dict((kind, [self._named(n) for n in done if n.action == action])
                      for kind, action in (('created', CREATE), ('removed', DELETE), ('recreated', RECREATE)))
-        if self.written is not None:
+        if not self.check_mode:
             # A recreation that deleted and could not create again removed the user.
             kinds['removed'] += [n.name for n in self.plans if n.action == RECREATE and n.name in self.writer.removed
                                  and n.name not in self.writer.created]

@@ -282,10 +282,9 @@ waited_seconds:
   sample: 31.0
 '''
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
-from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC, Refusal, check_entry
-from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
+from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC, check_entry
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import change_users
 
 
 class DatabaseUser(ScalingoModule):
@@ -300,15 +299,7 @@ class DatabaseUser(ScalingoModule):
 
     def execute(self):
         name = self.params['name']
-        changes = UserChanges(self.client, self.warn, [self.params])
-        changes.plan()
-        endpoint = self.endpoint(changes.listed)
-        if not self.module.check_mode:
-            try:
-                changes.apply()
-            except (ScalingoError, Refusal):
-                self.result['changed'] = changes.changed
-                raise
+        changes, endpoint = change_users(self, [self.params])
         done = changes.summary()
         self.result.update(
             changed=done['changed'],

@@ -293,10 +293,9 @@ waited_seconds:
   sample: 31.0
 '''
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC, check_entries
-from ansible_collections.scalingo.cloud.plugins.module_utils._users import UserChanges
+from ansible_collections.scalingo.cloud.plugins.module_utils._users import change_users
 
 _RESULT_KEYS = ('changed', 'users', 'created', 'removed', 'recreated', 'password_changed', 'passwords')
 
@@ -311,21 +310,14 @@ class DatabaseUsers(ScalingoModule):
     def check_params(self):
         return check_entries(self.params['users'])
 
+    def report_failure(self, done):
+        # What was really done, even when a change failed half way.
+        self.result.update((key, done[key]) for key in _RESULT_KEYS)
+
     def execute(self):
-        changes = UserChanges(self.client, self.warn, self.params['users'], self.params['exclusive'], where='users')
-        try:
-            changes.plan()
-            try:
-                endpoint = self.endpoint(changes.listed)
-            except ScalingoError:
-                changes.cancel()
-                raise
-            if not self.module.check_mode:
-                changes.apply()
-        finally:
-            # What was really done, even when a change failed half way.
-            done = changes.summary()
-            self.result.update((key, done[key]) for key in _RESULT_KEYS)
+        changes, endpoint = change_users(self, self.params['users'], self.params['exclusive'], where='users')
+        done = changes.summary()
+        self.result.update((key, done[key]) for key in _RESULT_KEYS)
         self.result['diff'] = done['diff']
         if endpoint is not None:
             self.result['connection_uris'] = endpoint.uris(done['passwords'])
