@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Line and branch coverage of plugins/ by the unit and integration tests, with ansible-test's own commands.
+# Line and branch coverage of plugins/ by the unit tests (and the integration tests), with ansible-test's commands.
 #
 #   report_coverage.sh VENV_BIN COLLECTION_DIR FLOOR [OTHER_COLLECTION_DIR...]
 #
@@ -42,7 +42,7 @@ if [ -z "$total" ]; then
     echo "report_coverage: no TOTAL line in the report" >&2
     exit 1
 fi
-echo "==> coverage of plugins/ by units and integration (lines and branches): ${total}%, floor ${floor}%"
+echo "==> coverage of plugins/ (lines and branches): ${total}%, floor ${floor}%"
 if awk -v total="$total" -v floor="$floor" 'BEGIN { exit !(total + 0 < floor + 0) }'; then
     echo "report_coverage: ${total}% is below the floor of ${floor}%" >&2
     exit 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every gate of `make test`, each as `make <gate>`, and print a summary.
 #
-#   run_gates.sh STATUS_DIR [--background 'GATE...']... [--after GATE]... GATE...
+#   run_gates.sh STATUS_DIR [--background 'GATE...']... GATE...
 #   run_gates.sh --skip STATUS_DIR GATE REASON
 #
 # Every gate runs even when an earlier one failed.  A gate reports to STATUS_DIR:
@@ -16,7 +16,6 @@
 # wall time depends on what runs alongside it).
 # The gates named with --background run alongside the others, their output printed at the end:
 # those of one --background, a lane, one after the other; each lane alongside the other lanes.
-# Those named with --after run in the foreground once every lane is done (they need the lanes' results).
 # The summary keeps the order of GATE....
 # The summary gives each gate's result and time, then the notes, and ends with the line
 # "gates: N passed, N failed, N skipped".  Exit status: 1 if a gate failed; also 1 if a gate
@@ -45,13 +44,11 @@ fi
 status_dir="$1"
 shift
 lanes=()
-after=()
-while [ "${1:-}" = "--background" ] || [ "${1:-}" = "--after" ]; do
-    if [ "$1" = "--background" ]; then lanes+=("${2:-}"); else after+=("${2:-}"); fi
+while [ "${1:-}" = "--background" ]; do
+    lanes+=("${2:-}")
     shift 2
 done
 background=" ${lanes[*]} "
-last=" ${after[*]} "
 make_cmd="${MAKE:-make}"
 if [ -z "${REQUIRE_ALL_GATES:-}" ]; then
     if [ "${CI:-}" = "true" ]; then REQUIRE_ALL_GATES=1; else REQUIRE_ALL_GATES=0; fi
@@ -99,18 +96,13 @@ for lane in "${lanes[@]}"; do
     lane_gates+=("${gates[@]}")
 done
 
-foreground() {
-    local gate="$1" rc seconds cpu
+for gate in "$@"; do
+    [[ "$background" == *" $gate "* ]] && continue
     echo
     echo "==> make $gate"
     run_gate "$gate"
     read -r rc seconds cpu < "$status_dir/$gate.result"
     [ "$rc" -eq 0 ] && echo "==> make $gate: passed in ${seconds}s" || echo "==> make $gate: FAILED in ${seconds}s"
-}
-
-for gate in "$@"; do
-    [[ "$background$last" == *" $gate "* ]] && continue
-    foreground "$gate"
 done
 
 for pid in "${lane_pids[@]}"; do
@@ -120,9 +112,6 @@ for gate in "${lane_gates[@]}"; do
     echo
     echo "==> make $gate (ran in the background)"
     cat "$status_dir/output-$gate.log" 2>/dev/null
-done
-for gate in "$@"; do
-    [[ "$last" == *" $gate "* ]] && foreground "$gate"
 done
 
 results=()
