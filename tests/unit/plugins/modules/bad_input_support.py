@@ -70,8 +70,10 @@ def assert_refused(outcome, fake, option, exact_failure=True):
 
 
 def assert_went_on(outcome, fake):
-    """The input checks passed (they run before any request): the module sent requests, and whatever happened
+    """The input checks passed (they run before any request): the module sent requests, or began to (a timeout of a
+    few microseconds may end the wait before the transport records the call, on a busy machine), and whatever happened
     next ends in a one-line answer."""
-    assert fake.calls, 'valid input refused without a request: %r' % (outcome.result,)
+    began = outcome.failed and (outcome.result.get('failure') or {}).get('method') is not None
+    assert fake.calls or began, 'valid input refused without a request: %r' % (outcome.result,)
     if outcome.failed:
         assert_one_line(outcome.msg)
