@@ -11,6 +11,7 @@ Private to the scalingo.cloud collection: it may change without notice.
 import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict, check_type_list
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import (
@@ -32,6 +33,33 @@ class _Module(AnsibleModule):
     def _load_params(self):
         super(_Module, self)._load_params()
         self.given = copy.deepcopy(self.params)
+
+    def _set_internal_properties(self):
+        # Before Ansible's own checks, whose message for an entry that is no dict (users: [reporting]) names no option.
+        super(_Module, self)._set_internal_properties()
+        problem = entry_not_a_dict(self.argument_spec, self.params)
+        if problem:
+            self.fail_json(msg=problem[1], failure=dict(option=problem[0]))
+
+
+def entry_not_a_dict(spec, given):
+    """``(option, message)`` for the first entry of a list of suboptions that Ansible cannot read as a dict; None when
+    none. The entry is not quoted: it may hold a password."""
+    for option, details in spec.items():
+        if details.get('elements') != 'dict' or given.get(option) is None:
+            continue
+        try:
+            entries = check_type_list(given[option])
+        except TypeError:
+            continue  # Ansible's own message names the option
+        for index, entry in enumerate(entries):
+            try:
+                check_type_dict(entry)
+            except TypeError:
+                kind = type(entry).__name__
+                return '%s[%d]' % (option, index), '%s[%d] must be a dictionary of options (such as name: reporting), not %s %s' % (
+                    option, index, 'an' if kind[0] in 'aeiou' else 'a', kind)
+    return None
 
 
 def disagreeing_names(spec, given, where=None):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Helpers of the bad-input tests (test_bad_input.py, test_bad_input_properties.py)."""
+"""Helpers of the bad-input tests (test_bad_input.py, test_input_rules.py)."""
 
 import contextlib
 
@@ -13,7 +13,7 @@ import requests
 
 from hypothesis import HealthCheck
 
-from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info
+from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     API_TOKEN,
     APP,
@@ -26,8 +26,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
 )
 
 SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
-MODULES = {'database_user': database_user, 'database_user_info': database_user_info}
-BOTH = tuple(MODULES)
+MODULES = {'database_user': database_user, 'database_user_info': database_user_info, 'database_users': database_users}
+BOTH = ('database_user', 'database_user_info')
 USER_ONLY = ('database_user',)
 
 # Reproducible in CI, no example database written into the collection, no per-example deadline (CI machines are
