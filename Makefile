@@ -135,7 +135,7 @@ help:
 	@echo '  lint                             ansible-lint --profile production, collection and documented playbooks'
 	@echo '  docs                             antsibull-docs lint-collection-docs; the module reference into build/docs'
 	@echo '  changelog                        antsibull-changelog lint; CHANGELOG.md up to date with the fragments'
-	@echo '  artifact                         build, check and install the artifact; run the example from it, twice'
+	@echo '  artifact                         build, check and install the artifact; its example as two AWX jobs'
 	@echo '  galaxy-import                    galaxy-importer on the artifact (offline); any warning fails'
 	@echo '  ee                               ansible-builder introspect and create on the installed artifact'
 	@echo '  e2e                              the emulator tests; concurrency, secret scans and AWX runs (pytest)'
@@ -237,8 +237,8 @@ changelog: venv collection
 
 artifact: install collection
 	'$(VENV_BIN)/python' '$(TOOLS)/check_artifact.py' '$(TARBALL)' '$(COLLECTION)'
-	'$(VENV_BIN)/python' '$(TOOLS)/run_example_from_artifact.py' --collections-path '$(INSTALLED)' \
-		--emulator '$(ROOT)/tests/emulator' --work '$(BUILD)/example' --ansible-bin '$(VENV_BIN)'
+	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' env SCALINGO_TEST_INSTALLED='$(INSTALLED)' \
+		PYTHONDONTWRITEBYTECODE=1 python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(call pytest_paths,tests/awx)
 
 galaxy-import: dist
 	'$(TOOLS)/check_galaxy_import.sh' '$(VENV_BIN)' '$(TARBALL)' '$(BUILD)/galaxy-import' '$(TOOLS)/galaxy-importer.cfg'
@@ -260,7 +260,7 @@ coverage: venv
 e2e: venv
 	'$(HELPER_PY)' '$(TOOLS)/sync_collection.py' '$(ROOT)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud'
 	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(BUILD)/e2e/ansible_collections/scalingo/cloud' \
-		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) $(call pytest_paths,tests/emulator tests/e2e tests/awx)
+		python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS) $(call pytest_paths,tests/emulator tests/e2e)
 
 else
 

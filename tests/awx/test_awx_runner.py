@@ -2,7 +2,8 @@
 # Copyright (c) scalingo.cloud contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""docs/examples/manage_users.yml run the way AWX / Automation Controller runs a job, against the local emulator.
+"""docs/examples/manage_users.yml of the installed artifact, run the way AWX / Automation Controller runs a job,
+against the local emulator: the one test of that playbook.
 
 AWX renders the env injectors of a job's credentials, then hands the playbook to ansible-runner with a private
 data dir (project/, inventory/, env/extravars) and those variables in the environment; the job output is the
@@ -12,12 +13,14 @@ runner's events and stdout. These tests do the same with ansible_runner.run():
   new credential type, and its injectors are rendered as AWX renders them (only the inputs that are set are
   defined, an undefined name renders as ''), so the tests break when the documented injectors drift from the
   environment variables the modules read (plugins/module_utils/_connection.py);
+- the playbook is the installed artifact's (SCALINGO_TEST_INSTALLED: where ``make artifact`` installed the tarball),
+  and Ansible sees no other copy of the collection: a file missing from the artifact fails here;
 - the emulator's URLs are added to that environment (AWX would talk to Scalingo itself);
-- the job must succeed and manage the users (emulator state, PostgreSQL logins), and no secret (API token, tokens
-  the services issued, passwords) may appear in the job events, the stdout or the files of the artifacts dir. That
-  a second run of the playbook changes nothing is the artifact gate's check (tools/run_example_from_artifact.py).
+- the first job must succeed and manage the users (emulator state, PostgreSQL logins, the generated password stored
+  in a private file), the second must change nothing, and no secret (API token, tokens the services issued,
+  passwords) may appear in the job events, the stdout or the files of the artifacts dir.
 
-`make e2e` runs them, from the collection copy in build/e2e/, with the end-to-end tests.
+`make artifact` runs them, after installing the tarball.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import os
 import re
 import secrets
 import shutil
+import stat
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -43,7 +48,9 @@ EMULATOR_DIR = COLLECTION_ROOT / 'tests' / 'emulator'
 SEED = EMULATOR_DIR / 'seed.yml'
 CREDENTIAL_TYPE_PLAYBOOK = COLLECTION_ROOT / 'docs' / 'examples' / 'awx_credential_type.yml'
 AWX_PAGE = COLLECTION_ROOT / 'docs' / 'awx.md'
-PLAYBOOK = COLLECTION_ROOT / 'docs' / 'examples' / 'manage_users.yml'
+# Where make artifact installed the tarball (the directory holding ansible_collections/), and its playbook.
+INSTALLED = os.environ.get('SCALINGO_TEST_INSTALLED')
+PLAYBOOK = Path(INSTALLED or '.') / 'ansible_collections' / 'scalingo' / 'cloud' / 'docs' / 'examples' / 'manage_users.yml'
 
 APP = 'emu-demo-app'
 READWRITE = 'reporting'
@@ -54,7 +61,7 @@ REMOVED = 'old-importer'
 # caller's environment (only the credential and the test set them).
 INJECTED_OPTIONS = ('api_token', 'region', 'database_token', 'app', 'addon')
 SECRET_INPUTS = ('api_token', 'database_token')
-_FOREIGN_ENV = re.compile(r'^(SCALINGO_|DB_BEARER_TOKEN$|DB_API_URL$|ANSIBLE_|(HTTPS?|ALL|NO)_PROXY$)', re.I)
+_FOREIGN_ENV = re.compile(r'^(SCALINGO_|DB_BEARER_TOKEN$|DB_API_URL$|ANSIBLE_|(HTTPS?|ALL|NO)_PROXY$|PYTHON(PATH|HOME)$)', re.I)
 # Which keys AWX accepts in an input field, and its rule for env injector names.
 _FIELD_KEYS = {'id', 'label', 'type', 'help_text', 'secret', 'multiline', 'choices', 'default', 'format', 'ask_at_runtime'}
 _ENV_NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
@@ -203,14 +210,6 @@ def test_rendered_environment_means_what_the_docs_say(inputs, expected, problem)
 
 # --- the job -------------------------------------------------------------------------------------------------------
 
-def _collections_path():
-    """The directory holding ansible_collections/scalingo/cloud when the tests run from such a copy, else None."""
-    cloud = COLLECTION_ROOT
-    if (cloud.name, cloud.parent.name, cloud.parent.parent.name) == ('cloud', 'scalingo', 'ansible_collections'):
-        return str(cloud.parent.parent.parent)
-    return None
-
-
 def _secrets_in_log(emu):
     """Every token and password that went through the emulated services: headers and bodies."""
     found = set()
@@ -267,17 +266,17 @@ class Job:
 
 @pytest.fixture(scope='module')
 def awx_job():
-    """Start the emulator, run the playbook as an AWX job; yield what the tests check, then clean everything."""
+    """Start the emulator, run the playbook as two AWX jobs; yield what the tests check, then clean everything."""
     ansible_runner = pytest.importorskip('ansible_runner')
-    collections = _collections_path()
-    if collections is None:
-        pytest.skip('run from the collection copy (build/e2e/ansible_collections/scalingo/cloud), as make does')
+    if not INSTALLED:
+        pytest.skip('SCALINGO_TEST_INSTALLED is not set: make artifact runs these tests on the installed tarball')
     if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
         pytest.skip('ansible-playbook is not next to %s' % sys.executable)
     sys.path.insert(0, str(EMULATOR_DIR))
     from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel,import-error
 
     private = Path(tempfile.mkdtemp(prefix='scalingo-awx-'))
+    (private / 'ansible.cfg').write_text('# empty: the defaults, and what the environment says\n', encoding='utf-8')
     emu = Emulator(str(SEED), pg=os.environ.get('SCALINGO_EMULATOR_PG') or 'auto')
     with pytest.MonkeyPatch.context() as patch:
         # ansible-runner passes its own environment on: keep only what the credential and the test inject.
@@ -299,7 +298,8 @@ def awx_job():
             envvars = dict(injected)
             envvars.update(
                 SCALINGO_AUTH_URL=urls['auth'], SCALINGO_API_URL=urls['api'], SCALINGO_DB_API_URL=urls['db'],
-                ANSIBLE_COLLECTIONS_PATH=collections,
+                ANSIBLE_COLLECTIONS_PATH=INSTALLED, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False',
+                ANSIBLE_CONFIG=str(private / 'ansible.cfg'), ANSIBLE_HOME=str(private / 'ansible-home'),
                 ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
                 ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'),
                 NO_PROXY='127.0.0.1,localhost',
@@ -312,14 +312,18 @@ def awx_job():
                          'readwrite_user': READWRITE, 'readonly_user': READONLY, 'removed_users': [REMOVED]}
             inventory = 'localhost ansible_connection=local ansible_python_interpreter=%s\n' % json.dumps(sys.executable)
 
-            # A new private data dir, as AWX makes for each job: ansible-runner writes envvars and extravars into env/
+            # A new private data dir for each job, as AWX makes: ansible-runner writes envvars and extravars into env/
             # only when they are not there yet, and otherwise puts the extra vars on the command line.
-            job_dir = private / 'job-1'
-            (job_dir / 'project').mkdir(mode=0o700, parents=True)
-            shutil.copy(PLAYBOOK, job_dir / 'project' / PLAYBOOK.name)
-            jobs = [Job(ansible_runner.run(
-                private_data_dir=str(job_dir), ident='job-1', playbook=PLAYBOOK.name, inventory=inventory,
-                envvars=envvars, extravars=extravars, cmdline='--diff', verbosity=3, quiet=True, timeout=300))]
+            jobs = []
+            for ident in ('job-1', 'job-2'):
+                (private / ident / 'project').mkdir(mode=0o700, parents=True)
+                shutil.copy(PLAYBOOK, private / ident / 'project' / PLAYBOOK.name)
+                jobs.append(Job(ansible_runner.run(
+                    private_data_dir=str(private / ident), ident=ident, playbook=PLAYBOOK.name, inventory=inventory,
+                    envvars=envvars, extravars=extravars, cmdline='--diff', verbosity=3, quiet=True, timeout=300)))
+            listed = subprocess.run([str(Path(sys.executable).with_name('ansible-galaxy')), 'collection', 'list',
+                                     'scalingo.cloud', '--format', 'json'], env=dict(os.environ, **envvars),
+                                    cwd=str(private), check=False, capture_output=True, text=True)
 
             stored = password_dir / ('%s.password' % READWRITE)
             generated = stored.read_text(encoding='utf-8').strip() if stored.is_file() else None
@@ -328,7 +332,8 @@ def awx_job():
             if pg:
                 known.add(pg['owner_password'])
             yield {
-                'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'injected': injected, 'inputs': inputs, 'pg': pg,
+                'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'listed': listed, 'stored': stored,
+                'injected': injected, 'inputs': inputs, 'pg': pg,
                 'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
                 'secrets': sorted(s for s in known if s and len(s) >= 8),
             }
@@ -358,12 +363,25 @@ def test_the_job_succeeds_and_changes_the_users(awx_job):
     assert job.changed() >= 3  # reporting and metabase created, old-importer removed
 
 
+def test_ansible_sees_the_installed_artifact_only(awx_job):
+    listed = awx_job['listed']
+    assert listed.returncode == 0, listed.stderr
+    found = [path for path, data in json.loads(listed.stdout).items() if 'scalingo.cloud' in data]
+    assert found == [os.path.join(INSTALLED, 'ansible_collections')]
+
+
+def test_the_second_job_changes_nothing(awx_job):
+    job = awx_job['jobs'][1]
+    assert (job.status, job.rc, job.failed(), job.changed()) == ('successful', 0, 0, 0), job.stdout[-3000:]
+
+
 def test_users_are_managed(awx_job):
     users = {user['name']: user for user in awx_job['emu'].users(awx_job['addon_id'])}
     assert REMOVED not in users
     assert users[READWRITE]['read_only'] is False
     assert users[READONLY]['read_only'] is True
     assert awx_job['generated'], 'the generated password of %s was not stored' % READWRITE
+    assert stat.S_IMODE(awx_job['stored'].stat().st_mode) == 0o600
 
 
 def test_users_log_in_to_postgresql(awx_job):
