@@ -29,56 +29,16 @@ import yaml
 # in "/" matches a directory of that name at any depth, or at the root only when it starts with "/";
 # other patterns match a file name at any depth, or a whole path when they contain "/".
 JUNK_PATTERNS = (
-    '/tools/',
-    'build/',
-    'tests/output/',
-    '__pycache__/',
-    '*.pyc',
-    '*.pyo',
-    '.git/',
-    '.git',
-    '.gitignore',
-    '*.tar.gz',
-    'pyvenv.cfg',
-    '.venv/',
-    'venv/',
-    'venv-*/',
-    '.tox/',
-    '.nox/',
-    '.pytest_cache/',
-    '.hypothesis/',
-    '.mypy_cache/',
-    '.ruff_cache/',
-    '.cache/',
-    '.ansible/',
-    '.coverage',
-    '.coverage.*',
-    'htmlcov/',
-    '*.retry',
-    '*.swp',
-    '*~',
-    '.DS_Store',
-    '.idea/',
-    '.vscode/',
-    'importer_result.json',
-    'changelogs/.plugin-cache.yaml',
-    '*.egg-info/',
+    '/tools/', 'build/', 'tests/output/', '__pycache__/', '*.pyc', '*.pyo', '.git/', '.git', '.gitignore', '*.tar.gz',
+    'pyvenv.cfg', '.venv/', 'venv/', 'venv-*/', '.tox/', '.nox/', '.pytest_cache/', '.hypothesis/', '.mypy_cache/',
+    '.ruff_cache/', '.cache/', '.ansible/', '.coverage', '.coverage.*', 'htmlcov/', '*.retry', '*.swp', '*~',
+    '.DS_Store', '.idea/', '.vscode/', 'importer_result.json', 'changelogs/.plugin-cache.yaml', '*.egg-info/',
 )
-
 # Files every artifact of this collection must have, whatever the source tree holds.
 REQUIRED_FILES = (
-    'MANIFEST.json',
-    'FILES.json',
-    'README.md',
-    'LICENSE',
-    'CHANGELOG.md',
-    'changelogs/changelog.yaml',
-    'meta/runtime.yml',
-    'meta/execution-environment.yml',
-    'meta/ee-requirements.txt',
-    'docs/examples/manage_users.yml',
+    'MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'changelogs/changelog.yaml',
+    'meta/runtime.yml', 'meta/execution-environment.yml', 'meta/ee-requirements.txt', 'docs/examples/manage_users.yml',
 )
-
 # Source directories whose every file must reach the artifact.
 REQUIRED_TREES = ('plugins', 'meta', 'docs')
 
@@ -87,11 +47,9 @@ def junk_reasons(path: str) -> list[str]:
     """Return the junk patterns that the artifact member path matches."""
     parts = path.split('/')
     reasons = []
-
     for pattern in JUNK_PATTERNS:
         if pattern.endswith('/'):
             name = pattern.strip('/')
-
             if '/' in pattern[:-1]:
                 if path == name or path.startswith(name + '/'):
                     reasons.append(pattern)
@@ -103,71 +61,54 @@ def junk_reasons(path: str) -> list[str]:
                 reasons.append(pattern)
         elif fnmatch.fnmatchcase(parts[-1], pattern):
             reasons.append(pattern)
-
     return reasons
 
 
 def source_files(source: str) -> list[str]:
     """Return the files under the required trees of the source collection, relative to it."""
     found = []
-
     for tree in REQUIRED_TREES:
         for root, dir_names, file_names in os.walk(os.path.join(source, tree)):
             dir_names[:] = [name for name in dir_names if name != '__pycache__']
-
             for name in file_names:
                 if name.endswith(('.pyc', '.pyo')):
                     continue
-
                 found.append(os.path.relpath(os.path.join(root, name), source).replace(os.sep, '/'))
-
     return sorted(found)
 
 
 def main(tarball: str, source: str) -> int:
     """Command line entry point."""
     problems = []
-
     with tarfile.open(tarball, 'r:gz') as archive:
         members = archive.getmembers()
         names = {member.name.lstrip('./').rstrip('/') for member in members}
         names.discard('')
         files = {member.name.lstrip('./') for member in members if member.isfile()}
         manifest = json.load(archive.extractfile('MANIFEST.json')) if 'MANIFEST.json' in files else None
-
     for name in sorted(names):
         for pattern in junk_reasons(name):
             problems.append('junk in the artifact: %s (matches %s)' % (name, pattern))
-
     required = list(REQUIRED_FILES) + [path for path in source_files(source) if path not in REQUIRED_FILES]
-
     for path in required:
         if path not in files:
             problems.append('missing from the artifact: %s' % path)
-
     with open(os.path.join(source, 'galaxy.yml'), encoding='utf-8') as galaxy_file:
         galaxy = yaml.safe_load(galaxy_file)
-
     if manifest is not None:
         info = manifest.get('collection_info', {})
-
         for key in ('namespace', 'name', 'version'):
             if info.get(key) != galaxy.get(key):
                 problems.append('MANIFEST.json %s is %r, galaxy.yml says %r' % (key, info.get(key), galaxy.get(key)))
-
     if problems:
         for problem in problems:
             print('check_artifact: %s' % problem, file=sys.stderr)
-
         print('check_artifact: %s FAILED (%d problem(s)); fix build_ignore in galaxy.yml or the source tree'
               % (os.path.basename(tarball), len(problems)), file=sys.stderr)
-
         return 1
-
     print('check_artifact: %s: %d files, no junk; the %d required files are there (%s, and every file of %s)'
           % (os.path.basename(tarball), len(files), len(required), ', '.join(REQUIRED_FILES),
              ', '.join(tree + '/' for tree in REQUIRED_TREES)))
-
     return 0
 
 
