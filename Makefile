@@ -133,7 +133,7 @@ help:
 	@echo '  sanity, sanity-<line>            ansible-test sanity, then compile/import on every Python the modules claim'
 	@echo '                                   ($(call gates_of,sanity))'
 	@echo '  lint                             ansible-lint --profile production, collection and documented playbooks'
-	@echo '  docs                             antsibull-docs lint-collection-docs; the module reference into build/docs'
+	@echo '  docs                             antsibull-docs lint-collection-docs; the plugin reference (RST) into build/docs'
 	@echo '  changelog                        antsibull-changelog lint; CHANGELOG.md up to date with the fragments'
 	@echo '  artifact                         build, check and install the artifact; its example as two AWX jobs'
 	@echo '  galaxy-import                    galaxy-importer on the artifact (offline); any warning fails'
