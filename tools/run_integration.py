@@ -12,7 +12,9 @@
 1. starts the emulator (tests/emulator, its command line) with its default seed, and waits for its state file;
 2. writes tests/integration/integration_config.yml in the copy from that state: the connection the targets use, where
    PostgreSQL listens for their login checks, and the emulator's control API (what targets tagged ``emulator`` need);
-3. runs ``ansible-test integration --local --python X.Y`` from the copy with VENV_BIN first on PATH;
+3. runs ``ansible-test integration --local --python X.Y`` from the copy with VENV_BIN first on PATH, once the SSH key
+   pair every ansible-test integration run wants is there (made here, one run at a time: the lines' runs start side
+   by side, and two ansible-test making it at once fail on a fresh machine, ssh-keygen asking to overwrite);
 4. stops the emulator, and exits with ansible-test's status.
 
 ansible-test passes no environment variable to the targets: integration_config.yml is how they learn where to go
@@ -21,8 +23,10 @@ tests/integration/README.md.
 """
 
 import argparse
+import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +64,27 @@ def integration_config(state):
     }
 
 
+def ensure_ssh_key_pair():
+    """~/.ansible/test/id_rsa and id_rsa.pub, made as ansible-test makes them (core_ci.generate_key_pair)."""
+    base = os.path.expanduser('~/.ansible/test')
+    os.makedirs(base, exist_ok=True)
+    key = os.path.join(base, 'id_rsa')
+    with open(os.path.join(base, '.id_rsa.lock'), 'w', encoding='utf-8') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isfile(key) and os.path.isfile(key + '.pub'):
+            return
+        for path in (key, key + '.pub'):
+            if os.path.exists(path):
+                os.remove(path)
+        subprocess.run(['ssh-keygen', '-m', 'PEM', '-q', '-t', 'rsa', '-N', '', '-f', key], check=True,
+                       stdin=subprocess.DEVNULL, capture_output=True)
+        with open(key, encoding='utf-8') as handle:
+            contents = handle.read()
+        # as ansible-test does: paramiko does not read newer ssh-keygen's PEM header
+        with open(key, 'w', encoding='utf-8') as handle:
+            handle.write(re.sub(r'(BEGIN|END) PRIVATE KEY', r'\1 RSA PRIVATE KEY', contents))
+
+
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument('--source', required=True, help='the collection to test (its git work tree)')
@@ -72,6 +97,7 @@ def main(argv):
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sync_collection.py'),
                     args.source, collection], check=True)
     config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
+    ensure_ssh_key_pair()
     with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
         try:
             process, state = emulator_process.start(args.emulator_python, os.path.join(collection, 'tests', 'emulator'),
