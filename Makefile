@@ -58,9 +58,9 @@ CORES := 2.19 2.20 2.21
 NEW_CORE := $(lastword $(CORES))
 OLDER_CORES := $(filter-out $(NEW_CORE),$(CORES))
 SANITY_CORES := $(firstword $(CORES)) $(NEW_CORE)
-# The lines whose integration gate runs the emulator-only targets (alias scalingo/emulator) too: they test the
-# modules' own code against faults, which depends little on ansible-core.
-EMULATOR_ONLY_CORES := $(NEW_CORE)
+# The emulator-only targets (alias scalingo/emulator: faults, the rate limit) test the modules' own code, which depends
+# little on ansible-core: they run on the newest line only, in a gate of their own (integration-emulator), so that
+# their waits run alongside the other targets' rather than after them.
 
 # The Python minor versions 3.x of a line: "lowest highest preferred"; a line not listed runs on 3.12..3.14 (the
 # newest found). The preferred versions are spread over the lines, so that more Pythons run.
@@ -113,11 +113,11 @@ gates_of = $(filter $(1)%,$(foreach core,$(ALL_CORES),$(call core_gates,$(core))
 # share the CPUs: the foreground's gates of one process come first, while the lanes keep the CPUs busy, and the
 # units, which use every CPU (pytest-xdist), last, once the lanes are done and would leave a CPU idle.
 TEST_TARGETS := $(call gates_of,sanity) lint docs changelog artifact galaxy-import ee $(call gates_of,units) e2e \
-	$(call gates_of,integration)
+	$(call gates_of,integration) integration-emulator
 comma := ,
 # The default paths of a pytest run ($(1)), unless PYTEST_ARGS names some (tests/...).
 pytest_paths = $(if $(filter tests/%,$(PYTEST_ARGS)),,$(1))
-BACKGROUND_LANES := e2e $(call gates_of,integration)
+BACKGROUND_LANES := e2e $(call gates_of,integration) integration-emulator
 BASE_GATES := lint docs changelog artifact galaxy-import ee e2e coverage
 
 .PHONY: help venv $(foreach core,$(OLDER_CORES),venv-$(core)) venv-demo collection test pytest demo emulator bench dist \
@@ -139,8 +139,9 @@ help:
 	@echo '  galaxy-import                    galaxy-importer on the artifact (offline); any warning fails'
 	@echo '  ee                               ansible-builder introspect and create on the installed artifact'
 	@echo '  e2e                              the emulator tests; concurrency, secret scans and AWX runs (pytest)'
-	@echo '  integration, integration-<line>  ansible-test integration against the emulator ($(call gates_of,integration));'
-	@echo '                                   the emulator-only targets on $(EMULATOR_ONLY_CORES) only'
+	@echo '  integration, integration-<line>  ansible-test integration against the emulator ($(call gates_of,integration)),'
+	@echo '                                   every target but the emulator-only ones (any target named in INTEGRATION_ARGS)'
+	@echo '  integration-emulator             the emulator-only targets (faults, rate limit), on $(NEW_CORE)'
 	@echo 'A gate without a suffix runs on the newest line, $(NEW_CORE); <line> is one of $(OLDER_CORES).'
 	@echo 'make coverage       line and branch coverage of plugins/ by the units (COVERAGE=all: and integration), with'
 	@echo '                    ansible-test; fails below $(COVERAGE_FLOOR)% (not part of make test: it doubles the units CPU time)'
@@ -212,8 +213,8 @@ integration$(call gate_suffix,$(1)): venv $(call venv_target,$(1))
 	$(if $(filter $(NEW_CORE),$(1)),rm -rf '$$(BUILD)/integration-$(1)/$(COPY_PATH)/tests/output/coverage')
 	'$$(VENV_BIN)/python' '$$(TOOLS)/run_integration.py' --source '$$(ROOT)' --copy '$$(BUILD)/integration-$(1)' \
 		--ansible-bin '$(call venv_bin,$(1))' --python '$(call py_version,$(1))' --emulator-python '$$(VENV_BIN)/python' \
-		$(if $(filter $(1),$(EMULATOR_ONLY_CORES)),,--exclude scalingo/emulator/) $(call if_coverage,$(1),--coverage,integration) \
-		$$(INTEGRATION_ARGS)
+		$(if $(filter $(NEW_CORE),$(1)),$$(if $$(INTEGRATION_ARGS),,--exclude scalingo/emulator/),--exclude scalingo/emulator/) \
+		$(call if_coverage,$(1),--coverage,integration) $$(INTEGRATION_ARGS)
 
 else
 
@@ -223,6 +224,16 @@ $(call core_gates,$(1)):
 endif
 endef
 $(foreach core,$(CORES),$(eval $(call core_line,$(core))))
+
+ifneq ($(call py_path,$(NEW_CORE)),)
+integration-emulator: venv $(call venv_target,$(NEW_CORE))
+	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-emulator' \
+		--ansible-bin '$(call venv_bin,$(NEW_CORE))' --python '$(call py_version,$(NEW_CORE))' \
+		--emulator-python '$(VENV_BIN)/python' scalingo/emulator/
+else
+integration-emulator:
+	@'$(TOOLS)/run_gates.sh' --skip '$(STATUS)' $@ '$(call no_python,$(NEW_CORE))'
+endif
 
 ifneq ($(BASE_PY),)
 
