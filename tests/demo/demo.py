@@ -132,10 +132,9 @@ def show_logins(pg, tmp, readonly_password, removed_password):
             conn.execute("INSERT INTO demo_items (name) VALUES ('added by metabase')")
             raise Failed('%s is read-only, yet its INSERT went through' % READONLY)
         except psycopg.errors.InsufficientPrivilege as exc:
-            refused = pg_error(exc)
-        conn.rollback()
-    print('  %s (read-only) logs in with the password of demo-vars.json:\n'
-          '    SELECT: %d rows, reporting\'s included; INSERT refused: %s' % (READONLY, rows, refused))
+            conn.rollback()
+            print('  %s (read-only) logs in with the password of demo-vars.json:\n'
+                  '    SELECT: %d rows, reporting\'s included; INSERT refused: %s' % (READONLY, rows, pg_error(exc)))
     try:
         connect(pg, REMOVED, removed_password).close()
     except psycopg.OperationalError as exc:
