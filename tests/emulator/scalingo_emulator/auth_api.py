@@ -43,7 +43,7 @@ class AuthApi(object):
                 "display_name": region.get("display_name", region["name"]),
                 "api": urls["api"],
                 "database_api": urls["db"],
-                "dashboard": "http://%s:%d/dashboard/%s" % (emu.host, emu.ports["control"], region["name"]),
+                "dashboard": "http://%s:%d/dashboard/%s" % (emu.host, emu.ports.get("control", 0), region["name"]),
                 "ssh": "ssh.%s.scalingo.invalid:22" % region["name"],
                 "default": region["name"] == emu.config["region"],
             })

@@ -31,8 +31,11 @@ DEFAULT_SETTINGS = {
     "addon_token_ttl": 3600,
     # does create echo the password: only when the server generated it, or always
     "create_returns_password": "generated",
-    # does PATCH return the new password
+    # does PATCH return the new password; what it answers: "user" (the user object) or "empty" (200, no body)
     "patch_returns_password": False,
+    "patch_answer": "user",
+    # the list wrongly includes each user's password (a misbehaviour the modules must not pass on)
+    "list_includes_password": False,
     # key of the list answer
     "list_key": rules.LIST_KEY,
     # dbms_attributes of non-PostgreSQL users: "absent" or "empty" ({})
@@ -58,8 +61,9 @@ SETTING_CHOICES = {
     "rate_limit_body": ("json", "text"),
     "create_returns_password": ("generated", "always"),
     "other_dbms_attributes": ("absent", "empty"),
+    "patch_answer": ("user", "empty"),
 }
-BOOL_SETTINGS = ("patch_returns_password", "strict_basic_user", "accept_database_name_in_path")
+BOOL_SETTINGS = ("patch_returns_password", "strict_basic_user", "accept_database_name_in_path", "list_includes_password")
 
 
 class EmulatorError(Exception):
@@ -244,4 +248,7 @@ def normalize_config(raw):
         cfg["postgres"]["mode"] = postgres_mode(cfg["postgres"]["mode"])
     cfg["api_tokens"] = _normalize_api_tokens(cfg.get("api_tokens") or [])
     cfg["apps"] = _normalize_apps(cfg.get("apps") or [], names, cfg["region"], cfg["api_tokens"])
+    # tokens the emulator issues with a fixed value, valid from the start: [{kind: auth | addon, token, addon_id}]
+    cfg["issued_tokens"] = [dict(t, api_token=t.get("api_token") or cfg["api_tokens"][0]["name"])
+                            for t in cfg.get("issued_tokens") or []]
     return cfg

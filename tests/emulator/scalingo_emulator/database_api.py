@@ -65,6 +65,8 @@ class DatabaseApi(object):
         if request.route == "users.list":
             encryptions = addon.password_encryptions(list(addon.users))
             users = [addon.user_json(u, settings["other_dbms_attributes"], encryptions) for u in addon.users.values()]
+            if settings["list_includes_password"]:
+                users = [dict(shown, password=u.password) for shown, u in zip(users, addon.users.values())]
             return json_reply(200, rules.list_body(users, settings["list_key"]))
         if request.route == "users.create":
             return self._create_user(addon, request.body)
@@ -79,7 +81,7 @@ class DatabaseApi(object):
             del addon.users[user.name]
             return Reply(204)
         if request.route == "users.reset":
-            password = rules.generate_password()
+            password = self.emu.generate_password()
             self._set_password(addon, user, password)
             return json_reply(200, self._user_body(addon, user, password))
         return self._update_user(addon, user, request.body)
@@ -88,7 +90,8 @@ class DatabaseApi(object):
     def _set_password(addon, user, password):
         if addon.pg is not None:
             addon.pg.set_password(user.name, password)
-        user.password = password
+        # like PostgreSQL, a new password is hashed with the server's method (the PostgreSQL server's own when on)
+        user.password, user.password_encryption = password, "SCRAM-SHA-256"
 
     def _update_user(self, addon, user, body):
         fields, problem = _database_user_fields(body)
@@ -99,6 +102,8 @@ class DatabaseApi(object):
         if errors:
             return unprocessable(errors)
         self._set_password(addon, user, password)
+        if self.emu.settings["patch_answer"] == "empty":
+            return Reply(200)
         return json_reply(200, self._user_body(addon, user, password if self.emu.settings["patch_returns_password"] else None))
 
     def _create_user(self, addon, body):
@@ -119,7 +124,7 @@ class DatabaseApi(object):
         password, confirmation = fields.get("password"), fields.get("password_confirmation")
         generated = rules.server_generates_password(password, confirmation)
         if generated:
-            password = rules.generate_password()
+            password = self.emu.generate_password()
         else:
             errors.update(rules.password_errors(password, confirmation))
         if errors:

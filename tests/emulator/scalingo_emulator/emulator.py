@@ -81,7 +81,9 @@ class Emulator(object):
         self.started = False
         self.ready = False
         self.startup_seconds = None
-        self.tokens = Tokens(self.config["api_tokens"], self._lock)
+        self.tokens = Tokens(self.config["api_tokens"], self._lock, self.config["issued_tokens"])
+        # where the passwords the Database API generates come from (replaceable: in-process tests know theirs)
+        self.generate_password = rules.generate_password
         self.apps = [App(spec, self.config["region"], self.tokens.by_name[spec["owner"]]["user"])
                      for spec in self.config["apps"]]
         self.addons = OrderedDict((addon.id, addon) for app in self.apps for addon in app.addons)
@@ -113,7 +115,7 @@ class Emulator(object):
             files.cleanup_stale_workdirs()
             self.workdir = files.make_workdir()
             self._start_postgres()
-            self._seed_users()
+            self.seed_users()
             self._endpoints.start(self, self.region_names, self.config["region"], self.requested_ports)
         except BaseException:
             self.stop()
@@ -148,7 +150,8 @@ class Emulator(object):
         for addon in pg_addons:
             addon.pg = clusters[addon.id]
 
-    def _seed_users(self):
+    def seed_users(self):
+        """The seed's users, and each addon's protected one (by start(); in process without servers, pg off)."""
         for addon in self.addons.values():
             if not addon.manages_users:
                 continue
@@ -203,7 +206,11 @@ class Emulator(object):
         return dict(self._endpoints.region_ports(region))
 
     def region_urls(self, region):
-        """``{"api", "db"}``: the URLs of a region's regional API and Database API."""
+        """``{"api", "db"}``: the URLs of a region's regional API and Database API; those the seed's region gives
+        (``api``, ``database_api``), else its servers'."""
+        spec = next((r for r in self.config["regions"] if r["name"] == region), {})
+        if spec.get("api"):
+            return {"api": spec["api"], "db": spec["database_api"]}
         return {name: self._endpoints.url(port) for name, port in self.region_ports(region).items()}
 
     def api_token(self, name="owner"):

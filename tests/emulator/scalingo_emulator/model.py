@@ -99,6 +99,7 @@ class Addon(object):
         # checked by config.normalize_config; reset() brings them back
         self.seed_features = dict(spec.get("features") or {})
         self.features = dict(self.seed_features)
+        self.seed_hostname = spec.get("hostname")  # "host:port" GET /api/databases/{id} gives, in place of the default
 
     @property
     def address(self):
@@ -106,6 +107,9 @@ class Addon(object):
         connect there), else a Scalingo-like name with a port stable for the addon."""
         if self.pg is not None:
             return self.pg.host, self.pg.port
+        if self.seed_hostname:
+            host, dummy, port = self.seed_hostname.rpartition(":")
+            return host, int(port)
         host = "%s.%s.a.%s.scalingo-dbs.com" % (self.database.replace("_", "-").lower(), self.type, self.app.region)
         return host, 30000 + zlib.crc32(self.id.encode("utf-8")) % 10000
 
@@ -234,11 +238,15 @@ class Tokens(object):
     """The seeded API tokens, and the tokens issued from them: "auth" (the exchange's bearer) and "addon" (a
     database token). ``lock``: the emulator's lock, which guards all of its state."""
 
-    def __init__(self, api_tokens, lock):
+    def __init__(self, api_tokens, lock, fixed=()):
         self.by_token = OrderedDict((t["token"], t) for t in api_tokens)
         self.by_name = OrderedDict((t["name"], t) for t in api_tokens)
         self.issued = {}
         self._lock = lock
+        # the seed's issued_tokens: what issue() gives for a kind (and addon), valid from the start
+        self.fixed = {(t["kind"], t.get("addon_id")): t["token"] for t in fixed}
+        for t in fixed:
+            self.issue(t["kind"], self.by_name[t["api_token"]], 10 * 365 * 86400, t.get("addon_id"))
 
     def issue(self, kind, api_token, ttl, addon_id=None):
         now = time.time()
@@ -246,7 +254,7 @@ class Tokens(object):
                    "iat": int(now), "exp": int(now + ttl), "jti": str(uuid.uuid4())}
         if addon_id:
             payload["addon_id"] = addon_id
-        token = _jwt_like(payload)
+        token = self.fixed.get((kind, addon_id)) or _jwt_like(payload)
         with self._lock:
             self.issued[token] = {"kind": kind, "api_token": api_token["name"], "addon_id": addon_id,
                                   "issued_at": now, "expires_at": now + ttl}

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 """Scalingo's rules for database users, written once for the test code.
 
-The emulator and the unit tests' in-memory fake (tests/unit/plugins/fake_scalingo.py) both answer by these rules,
-so that they cannot disagree on what Scalingo accepts and how it answers. Where Scalingo's documentation says
-nothing, a rule is the emulator's documented guess (README.md beside the package).
+The emulator answers by these rules, over HTTP for the integration and end-to-end tests and in process for the unit
+tests (tests/unit/plugins/fake_scalingo.py). Where Scalingo's documentation says nothing, a rule is the emulator's
+documented guess (README.md beside the package).
 
 Standard library only: the unit tests import this module through ansible-test's collection loader.
 """

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What the unit-level fake Scalingo (fake_scalingo) answers and records: scripted replies, writes applied before
+"""What the unit-level fake Scalingo (fake_scalingo) scripts and records: scripted replies, writes applied before
 a failure or late, trickled bodies, and each request as a ``Call``."""
 
 import json

@@ -101,4 +101,4 @@ def test_the_client_fails_only_with_its_own_error_whatever_a_success_holds(fake,
         assert exc.url and '\n' not in exc.message
         assert exc.url in exc.message or 'App ' in exc.message  # a missing addon names the app
     finally:
-        fake.databases[ADDON_ID].pop('reporting', None)
+        fake.users().pop('reporting', None)

@@ -27,6 +27,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD2,
     PROTECTED_USER,
     Reply,
+    addon,
     basic_auth,
     leaked,
 )
@@ -200,11 +201,12 @@ def test_database_token_takes_precedence_over_api_token(fake):
 
 
 def test_old_style_addon_id_is_used_as_is(fake):
-    fake.apps[APP].append(dict(id=MYSQL_ADDON_ID, addon_provider=dict(id='mysql', name='MySQL')))
+    fake.apps[APP].append(addon(MYSQL_ADDON_ID, 'mysql'))
     fake.addon_tokens[MYSQL_ADDON_ID] = OTHER_DB_TOKEN
     fake.add_user('reader', addon_id=MYSQL_ADDON_ID, encryption=None)
     users = client(addon=MYSQL_ADDON_ID).list_users()
-    assert users == [dict(name='reader', read_only=False, protected=False, dbms_attributes={})]
+    # after the database's own user, protected, which every addon of Scalingo has
+    assert users[0]['protected'] is True and users[1:] == [dict(name='reader', read_only=False, protected=False, dbms_attributes={})]
     assert fake.routes() == ['exchange', 'addon_token', 'list']
     assert fake.calls[-1].url.endswith('/api/databases/%s/users' % MYSQL_ADDON_ID)
 
@@ -226,7 +228,7 @@ def test_addon_type_absent_from_the_app(fake):
 
 
 def test_several_addons_of_the_type_are_listed_in_the_failure(fake):
-    fake.apps[APP].append(dict(id=OTHER_ADDON_ID, addon_provider=dict(id='postgresql', name='PostgreSQL')))
+    fake.apps[APP].append(addon(OTHER_ADDON_ID, 'postgresql'))
     error = error_of(lambda: client(addon='postgresql').list_users())
     assert "has 2 postgresql addons" in error.message
     assert ADDON_ID in error.message and OTHER_ADDON_ID in error.message
@@ -298,7 +300,7 @@ def test_change_password_in_every_shape(fake, shape, answer):
                                dbms_attributes=dict(password_encryption='SCRAM-SHA-256'))
     assert fake.select('update')[0].body == {'database_user': dict(database_id=ADDON_ID, password=PASSWORD,
                                                                    password_confirmation=PASSWORD)}
-    assert fake.users()['reporting']['_password'] == PASSWORD
+    assert fake.users()['reporting'].password == PASSWORD
 
 
 def test_list_never_returns_passwords(fake):

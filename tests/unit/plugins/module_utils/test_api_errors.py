@@ -142,8 +142,8 @@ def test_404_on_the_database(fake):
 def test_422_field_errors_are_in_the_failure_and_the_message(fake):
     error = error_of(client().create_user, 'Bad_Name', False, PASSWORD)
     assert error.status == 422
-    assert error.errors == {'name': ['is invalid']}
-    assert error.to_failure()['errors'] == {'name': ['is invalid']}
+    invalid = {'name': ['is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens']}
+    assert error.errors == invalid and error.to_failure()['errors'] == invalid
     assert 'name is invalid' in error.message
     assert 'see failure.errors' in error.message
     assert_clean(error)

@@ -19,6 +19,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     OTHER_DB_TOKEN,
     PASSWORD,
     PROTECTED_USER,
+    addon,
     basic_auth,
     leaked,
 )
@@ -191,7 +192,7 @@ def test_addons_without_users_are_refused_without_requests(fake, runner, module,
 
 
 def test_several_addons_of_a_type_fail_listing_their_ids(fake, runner):
-    fake.apps[APP].append(dict(id=OTHER_ADDON_ID, addon_provider=dict(id='postgresql', name='PostgreSQL')))
+    fake.apps[APP].append(addon(OTHER_ADDON_ID, 'postgresql'))
     failed = runner.fail(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting'))
     assert ADDON_ID in failed.msg and OTHER_ADDON_ID in failed.msg
     assert fake.routes() == ['exchange', 'addons']

@@ -137,7 +137,7 @@ def test_create_with_a_password(fake, runner):
     assert len(create) == 1
     assert create[0].body == {'database_user': dict(database_id=ADDON_ID, name='reporting', read_only=True,
                                                     password=PASSWORD, password_confirmation=PASSWORD)}
-    assert fake.users()['reporting']['_password'] == PASSWORD
+    assert fake.users()['reporting'].password == PASSWORD
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create']
 
 
@@ -195,7 +195,7 @@ def test_read_only_conflict_fails_and_says_how_to_proceed(fake, runner):
     assert 'read-write' in failed.msg and 'read-only' in failed.msg
     assert failed['failure']['option'] == 'read_only'
     assert fake.writes == []
-    assert fake.users()['reporting']['read_only'] is False
+    assert fake.users()['reporting'].read_only is False
 
 
 @pytest.mark.parametrize('password', [None, PASSWORD2])
@@ -208,13 +208,13 @@ def test_recreate_deletes_then_creates(fake, runner, password):
     assert done['changed'] is True and done['password_changed'] is True
     assert [c.route for c in fake.writes] == ['delete', 'create']
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'delete', 'create']
-    assert fake.users()['reporting']['read_only'] is True
+    assert fake.users()['reporting'].read_only is True
     assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes=SCRAM)
     if password:
         assert 'password' not in done
-        assert fake.users()['reporting']['_password'] == PASSWORD2
+        assert fake.users()['reporting'].password == PASSWORD2
     else:
-        assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting']['_password']
+        assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting'].password
     assert done['diff'] == dict(
         before=dict(name='reporting', state='present', read_only=False, protected=False, password=HIDDEN_SET,
                     password_encryption='SCRAM-SHA-256'),
@@ -227,7 +227,7 @@ def test_update_password_on_create_does_not_touch_an_existing_user(fake, runner)
     done = runner.ok(database_user, args(password=PASSWORD2, update_password='on_create'))
     assert done['changed'] is False and done['password_changed'] is False
     assert fake.writes == []
-    assert fake.users()['reporting']['_password'] == PASSWORD
+    assert fake.users()['reporting'].password == PASSWORD
 
 
 @pytest.mark.parametrize('answer', ['user', 'empty'])
@@ -246,7 +246,7 @@ def test_update_password_always_patches_on_every_run(fake, runner, answer):
     assert len(patches) == 2
     assert patches[0].body == {'database_user': dict(database_id=ADDON_ID, password=PASSWORD2,
                                                      password_confirmation=PASSWORD2)}
-    assert fake.users()['reporting']['_password'] == PASSWORD2
+    assert fake.users()['reporting'].password == PASSWORD2
 
 
 @pytest.mark.parametrize('answer, encryption', [('user', 'SCRAM-SHA-256'), ('empty', 'MD5')])
@@ -273,7 +273,7 @@ def test_reset_password_returns_the_new_password(fake, runner, shape):
     fake.add_user('reporting', password=PASSWORD)
     done = runner.ok(database_user, args(state='reset_password'))
     assert done['changed'] is True and done['password_changed'] is True
-    assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting']['_password']
+    assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting'].password
     assert done['user'] == dict(name='reporting', read_only=False, protected=False, dbms_attributes=SCRAM)
     assert [c.route for c in fake.writes] == ['reset']
     assert_no_secret(done, fake)
@@ -290,7 +290,7 @@ def test_check_mode_reset_password_returns_no_password(fake, runner):
     fake.add_user('reporting', password=PASSWORD)
     done = runner.ok(database_user, args(state='reset_password'), check=True)
     assert done['changed'] is True and 'password' not in done
-    assert fake.users()['reporting']['_password'] == PASSWORD
+    assert fake.users()['reporting'].password == PASSWORD
 
 
 # --- protected users ---------------------------------------------------------------------------

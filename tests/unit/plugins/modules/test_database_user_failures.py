@@ -38,7 +38,8 @@ def assert_one_line(msg):
 def test_api_failures_return_msg_and_failure(fake, runner):
     failed = runner.fail(database_user, args(name='Reporting_1', password=PASSWORD))
     assert failed['failure']['status'] == 422
-    assert failed['failure']['errors'] == {'name': ['is invalid']}
+    assert failed['failure']['errors'] == {'name': [
+        'is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens']}
     assert failed['failure']['method'] == 'POST'
     assert 'name is invalid' in failed.msg
     assert_one_line(failed.msg)

@@ -60,8 +60,8 @@ def test_every_kind_of_entry_in_one_task_with_one_list_and_one_request_per_chang
     assert done['password_changed'] == ['newcomer', 'generated', 'writer', 'reader2']
     users = populated.users()
     assert sorted(done['passwords']) == ['generated', 'writer']
-    assert all(users[name]['_password'] == password for name, password in done['passwords'].items())
-    assert users['newcomer']['_password'] == PASSWORD2 and users['writer']['read_only'] is True
+    assert all(users[name].password == password for name, password in done['passwords'].items())
+    assert users['newcomer'].password == PASSWORD2 and users['writer'].read_only is True
     assert 'old-user' not in users and 'never-there' not in users
     assert [u['name'] for u in done['users']] == [PROTECTED_USER, 'reader', 'writer', 'newcomer', 'generated', 'reader2']
     assert populated.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create', 'create', 'delete', 'create',
@@ -179,7 +179,7 @@ def test_a_change_that_fails_half_way_says_what_was_done_and_what_was_not(popula
     assert failed['created'] == ['first-one', 'second-one'] and failed['removed'] == []
     assert failed['password_changed'] == ['first-one', 'second-one']
     assert list(failed['passwords']) == ['first-one']
-    assert populated.users()['first-one']['_password'] == failed['passwords']['first-one']
+    assert populated.users()['first-one'].password == failed['passwords']['first-one']
     assert "User 'old-user' (delete): Scalingo answered HTTP 403" in failed.msg
     assert 'Before it: created first-one, second-one. Not done: fourth-one (create).' in failed.msg
     assert 'fourth-one' not in populated.users()
@@ -211,8 +211,7 @@ def test_database_user_reports_what_database_users_reports_for_one_entry(populat
     before = populated.snapshot()
     single = runner.run(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', **entry), check=check)
     single_state = populated.snapshot()
-    populated.databases.clear()
-    populated.databases.update(before)
+    populated.restore(before)
     many = runner.run(database_users, args([entry]), check=check)
     assert populated.snapshot().keys() == single_state.keys()
     assert single.failed == many.failed
@@ -237,7 +236,7 @@ def test_answers_lost_in_the_middle_are_recovered_as_database_user_does(populate
     done = runner.ok(database_users, args([dict(name='first-one'), dict(name='second-one'), dict(name='third-one')]))
     assert done['created'] == ['first-one', 'second-one', 'third-one']
     users = populated.users()
-    assert all(users[name]['_password'] == password for name, password in done['passwords'].items())
+    assert all(users[name].password == password for name, password in done['passwords'].items())
     assert sorted(done['passwords']) == ['first-one', 'second-one', 'third-one']
     # The first answer lacked the generated password, the second was lost: each was read back and reset.
     assert populated.routes()[4:] == ['create', 'reset', 'create', 'list', 'reset', 'create']

@@ -103,7 +103,7 @@ CASES = [(step, fault, applied)
 
 
 def _state(fake):
-    return dict((name, (data['read_only'], data['_password'])) for name, data in fake.users().items())
+    return dict((name, (data.read_only, data.password)) for name, data in fake.users().items())
 
 
 def _hidden_creation(step, fault, applied):
@@ -242,7 +242,7 @@ def test_a_write_that_landed_and_whose_resend_was_refused_is_uncertain(fake, run
     fake.add_user(NAME, password=PASSWORD)
     fake.script(route, AfterApplying(LOST), refusal)
     failed = runner.fail(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name=NAME, max_wait=max_wait, **task))
-    assert fake.users()[NAME]['_password'] != PASSWORD  # the first one landed
+    assert fake.users()[NAME].password != PASSWORD  # the first one landed
     assert fake.count(route) == 2
     assert failed['failure']['uncertain'] is True and 'password' not in failed
     assert 'may have been applied' in failed.msg and 'sending it again failed' in failed.msg

@@ -23,7 +23,6 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     every_form,
     leaked,
-    user,
 )
 
 CONNECTION = dict(scheme='postgres', host=PG_HOST, port=30000, database=PROTECTED_USER, options=dict(sslmode='prefer'),
@@ -69,7 +68,7 @@ def test_without_the_option_not_one_more_request(fake, runner, module, extra):
     assert 'database' not in fake.routes()
     assert not any(key.startswith('connection') for key in without.result)
     fake.calls = []
-    fake.databases[ADDON_ID].pop('metabase', None)
+    fake.users().pop('metabase', None)
     runner.ok(module, args(**extra))
     assert fake.routes().count('database') == 1
 
@@ -156,9 +155,10 @@ def _one_write(module):
 
 
 @pytest.mark.parametrize('change, message', [
-    (lambda fake: fake.databases[ADDON_ID].clear(), 'lists 0 protected users'),
-    (lambda fake: fake.databases[ADDON_ID].update({'other-db': user('other-db', protected=True)}), 'lists 2 protected users'),
-    (lambda fake: fake.database_info[ADDON_ID].update(type_name='mongodb'), 'no connection URI for mongodb'),
+    (lambda fake: fake.users().clear(), 'lists 0 protected users'),
+    (lambda fake: fake.add_user('other-db', protected=True), 'lists 2 protected users'),
+    (lambda fake: fake.script('database', Reply(200, json={'database': dict(
+        fake.emulator.addons[ADDON_ID].database_json(), type_name='mongodb')})), 'no connection URI for mongodb'),
     (lambda fake: fake.script('database', Reply(200, json={'database': {'type_name': 'postgresql', 'hostname': 'h'}})),
      'answered with an unexpected shape'),
     (lambda fake: fake.database_info[ADDON_ID].update(hostname='%s.example.com:30000' % DB_TOKEN),

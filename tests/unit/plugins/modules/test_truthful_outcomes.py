@@ -75,7 +75,7 @@ def test_a_recreation_whose_deletion_lands_late_creates_only_once_it_landed(fake
     done = runner.ok(database_user, args(read_only=True, recreate=True, password=PASSWORD2))
     assert done['changed'] is True and done['waited_seconds'] == 3.0
     assert done.warnings == ['The task waited 3 seconds in all, for a deletion still landing, twice (3 s).']
-    assert fake.users()['reporting']['read_only'] is True and fake.users()['reporting']['_password'] == PASSWORD2
+    assert fake.users()['reporting'].read_only is True and fake.users()['reporting'].password == PASSWORD2
     assert fake.count('delete') == 1, 'a deletion that may still land was sent again'
     assert clock.sleeps == [1.0, 2.0]
 
@@ -106,7 +106,7 @@ def test_a_creation_that_lands_late_is_sent_once_more_and_the_late_one_is_refuse
     done = runner.ok(database_user, args(password=PASSWORD))
     assert done['changed'] is True
     assert [c.status for c in fake.select('create')] == [None, 422]
-    assert fake.users()['reporting']['_password'] == PASSWORD
+    assert fake.users()['reporting'].password == PASSWORD
 
 
 # --- 3. answers of the wrong types ---------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_a_password_of_the_wrong_type_in_a_creation_answer_is_replaced_by_one_th
     fake.script('create', AfterApplying(Reply(201, json=answer)))
     done = runner.ok(database_user, args())
     assert done['changed'] is True
-    assert done['password'] == fake.users()['reporting']['_password'] and fake.count('reset') == 1
+    assert done['password'] == fake.users()['reporting'].password and fake.count('reset') == 1
 
 
 # --- 4. secrets in the forms a server echoes them -----------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_a_secret_echoed_in_a_success_answer_never_reaches_the_result(fake, runn
 def test_a_generated_password_missing_from_the_answer_is_reset_to_one_that_works(fake, runner):
     fake.script('create', AfterApplying(Reply(201, json={'name': 'reporting', 'read_only': False, 'protected': False})))
     done = runner.ok(database_user, args())
-    assert done['changed'] is True and done['password'] == fake.users()['reporting']['_password']
+    assert done['changed'] is True and done['password'] == fake.users()['reporting'].password
     assert fake.routes()[-1] == 'reset'
 
 

@@ -78,8 +78,6 @@ def test_a_host_that_cannot_be_reached_says_what_to_check(fake, runner, task, so
 
 def test_an_addon_without_users_given_by_id_gets_the_clear_message_too(fake, runner):
     redis = 'ad-11111111-2222-3333-4444-555555555555'
-    fake.addon_tokens[redis] = DB_TOKEN
-    fake.databases[redis] = {}
     fake.script('list', Reply(400, json={'error': 'redis does not support user management'}))
     failed = runner.fail(database_user_info, dict(database_token=DB_TOKEN, addon=redis))
     assert "Addon '%s' has no database users, it seems: only postgresql, mysql, mongodb, influxdb addons do; " \
