@@ -139,7 +139,7 @@ for gate in "$@"; do
         result=passed
         passed=$((passed + 1))
     fi
-    results+=("$(printf '  %-19s %-8s %7ss %7ss CPU' "$gate" "$result" "$seconds" "${cpu:-0}")")
+    results+=("$(printf '  %-21s %-8s %7ss %7ss CPU' "$gate" "$result" "$seconds" "${cpu:-0}")")
 done
 
 total=$(seconds_since "$total_start")
