@@ -307,13 +307,10 @@ emulator: venv-demo collection
 		--pg embedded --print-env $(EMULATOR_ARGS)
 
 # Figures, never asserted: BENCH_ARGS='--quick' or '--users 50'; RATIOS_ARGS='--quick' or '--rounds 9';
-# SCALE_ARGS='--quick' or '--users 1000 5000'; INVENTORY_ARGS='--quick' or '--apps 1 50'.
+# SCALE_ARGS='--quick' or '--users 1000 5000'; INVENTORY_ARGS='--quick' or '--apps 1 50'; first_run.py takes none.
 bench: venv collection
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/bench.py $(BENCH_ARGS)
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/ratios.py $(RATIOS_ARGS)
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/scale.py $(SCALE_ARGS)
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/first_run.py
-	'$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/inventory.py $(INVENTORY_ARGS)
+	for run in 'bench.py $(BENCH_ARGS)' 'ratios.py $(RATIOS_ARGS)' 'scale.py $(SCALE_ARGS)' first_run.py \
+		'inventory.py $(INVENTORY_ARGS)'; do '$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/$$run; done
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance

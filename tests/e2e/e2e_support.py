@@ -28,8 +28,6 @@ import subprocess
 import sys
 from urllib.parse import quote, quote_plus
 
-import pytest
-
 try:
     import psycopg
     from psycopg import errors as pg_errors
@@ -78,6 +76,24 @@ def missing_requirements():
         if not os.access(os.path.join(bin_dir(), program), os.X_OK):
             return '%s not found next to %s: run the end-to-end tests with make e2e' % (program, sys.executable)
     return None
+
+
+def ansible_environment(workdir, variables):
+    """The environment of a run of the virtualenv's programs: the caller's less its foreign variables, the virtualenv
+    first on PATH, this collection, settings that keep the machine's own ansible.cfg and netrc out and the temporary
+    files in ``workdir``, then ``variables`` (None leaves one out). tests/bench runs with it too."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in _FOREIGN_ENVIRONMENT and not k.startswith(_FOREIGN_ENVIRONMENT_PREFIXES)}
+    env.update({
+        'PATH': bin_dir() + os.pathsep + os.environ.get('PATH', ''),
+        'ANSIBLE_COLLECTIONS_PATH': collections_path(),
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCAL_TEMP': os.path.join(workdir, 'ansible-tmp'),
+        'ANSIBLE_CONFIG': os.path.join(workdir, 'no-ansible.cfg'),
+        'NETRC': os.path.join(workdir, 'no-netrc'),
+    }, **variables)
+    return {name: value for name, value in env.items() if value is not None}
 
 
 @contextlib.contextmanager
@@ -239,25 +255,11 @@ class Ansible:
         self.runs = 0
 
     def environment(self, extra=None, unset=()):
-        env = {k: v for k, v in os.environ.items()
-               if k not in _FOREIGN_ENVIRONMENT and not k.startswith(_FOREIGN_ENVIRONMENT_PREFIXES)}
-        env.update(self.emu.env())
-        env.update({
-            'PATH': self.bin + os.pathsep + os.environ.get('PATH', ''),
-            'ANSIBLE_COLLECTIONS_PATH': collections_path(),
-            'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
-            'ANSIBLE_CALLBACKS_ENABLED': 'e2e_recorder',
-            'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',  # for ad hoc runs
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_RETRY_FILES_ENABLED': '0',
-            'ANSIBLE_LOCAL_TEMP': os.path.join(self.workdir, 'ansible-tmp'),
-            'ANSIBLE_CONFIG': os.path.join(self.workdir, 'no-ansible.cfg'),
-            'NETRC': os.path.join(self.workdir, 'no-netrc'),
-        })
-        env.update(extra or {})
-        for name in unset:
-            env.pop(name, None)
-        return env
+        variables = dict(self.emu.env(), ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR, ANSIBLE_CALLBACKS_ENABLED='e2e_recorder',
+                         ANSIBLE_LOAD_CALLBACK_PLUGINS='1')  # the last one for ad hoc runs
+        variables.update(extra or {})
+        variables.update(dict.fromkeys(unset))
+        return ansible_environment(self.workdir, variables)
 
     def playbook(self, tasks, env=None, unset=(), play=None, diff=True, check=False, expect_rc=0, extra_args=(),
                  at_task=None, inventory=None):
@@ -380,6 +382,10 @@ class Postgres:
             assert conn.execute('SELECT current_user').fetchone()[0] == user
 
     def assert_login_fails(self, user, password):
+        # pytest imported here only: tests/bench imports this module, and pytest's memory would weigh on the RSS
+        # it measures of the processes it starts.
+        import pytest  # pylint: disable=import-outside-toplevel
+
         with pytest.raises(psycopg.OperationalError) as failure:
             self.connect(user, password).close()
         assert 'password authentication failed for user "%s"' % user in str(failure.value)
@@ -403,6 +409,8 @@ class Postgres:
 
     def assert_cannot_write(self, user, password):
         """Reading works, every write is refused for lack of privilege."""
+        import pytest  # pylint: disable=import-outside-toplevel
+
         self.assert_reads(user, password)
         with self.connect(user, password) as conn:
             for statement in ("INSERT INTO demo_items (name) VALUES ('e2e-refused')",
