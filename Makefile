@@ -310,7 +310,8 @@ emulator: venv-demo collection
 # SCALE_ARGS='--quick' or '--users 1000 5000'; INVENTORY_ARGS='--quick' or '--apps 1 50'; first_run.py takes none.
 bench: venv collection
 	for run in 'bench.py $(BENCH_ARGS)' 'ratios.py $(RATIOS_ARGS)' 'scale.py $(SCALE_ARGS)' first_run.py \
-		'inventory.py $(INVENTORY_ARGS)'; do '$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/$$run; done
+		'inventory.py $(INVENTORY_ARGS)'; do '$(TOOLS)/run_in_collection.sh' '$(VENV_BIN)' '$(COLLECTION)' python tests/bench/$$run \
+		|| exit 1; done
 
 # ---------------------------------------------------------------------------
 # Packaging and maintenance
