@@ -139,13 +139,13 @@ help:
 	@echo '  artifact                         build, check and install the artifact; its example as two AWX jobs'
 	@echo '  galaxy-import                    galaxy-importer on the artifact (offline); any warning fails'
 	@echo '  ee                               ansible-builder introspect and create on the installed artifact'
-	@echo '  e2e                              the emulator tests; concurrency, secret scans and AWX runs (pytest)'
+	@echo '  e2e                              the emulator tests; concurrency, secret scans, documented playbooks (pytest)'
 	@echo '  integration, integration-<line>  ansible-test integration against the emulator ($(call gates_of,integration)),'
 	@echo '                                   every target but the emulator-only ones (any target named in INTEGRATION_ARGS)'
 	@echo '  integration-emulator             the emulator-only targets (faults, rate limit), on $(NEW_CORE)'
 	@echo 'A gate without a suffix runs on the newest line, $(NEW_CORE); <line> is one of $(OLDER_CORES).'
 	@echo 'make coverage       line and branch coverage of plugins/ by the units (COVERAGE=all: and integration), with'
-	@echo '                    ansible-test; fails below $(COVERAGE_FLOOR)% (not part of make test: it doubles the units CPU time)'
+	@echo '                    ansible-test; fails below $(COVERAGE_FLOOR)% (the gate of make test that runs the newest line'"'"'s units)'
 	@echo 'Other targets: pytest (unit tests, PYTEST_ARGS=...), bench, dist, install, changelog-release, venv,'
 	@echo '  $(foreach core,$(OLDER_CORES),venv-$(core)), venv-demo, lock, clean'
 	@echo 'Variables (make <target> NAME=value):'
@@ -195,8 +195,12 @@ COPY_PATH := ansible_collections/scalingo/cloud
 # when it was set, so that a change that leaves code untested fails.
 COVERAGE_FLOOR := 97
 
+# ansible-test integration in the copy $(BUILD)/$(1), on line $(2), against the emulator of the main virtualenv.
+run_integration = '$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/$(1)' \
+	--ansible-bin '$(call venv_bin,$(2))' --python '$(call py_version,$(2))' --emulator-python '$(VENV_BIN)/python'
+
 # The gates of one ansible-core line: units and sanity in the shared collection copy; integration in a copy of its
-# own, with the emulator in the main virtualenv.
+# own.
 define core_line
 ifneq ($(call py_path,$(1)),)
 
@@ -212,8 +216,7 @@ sanity$(call gate_suffix,$(1)): $(call venv_target,$(1)) collection
 
 integration$(call gate_suffix,$(1)): venv $(call venv_target,$(1))
 	$(if $(filter $(NEW_CORE),$(1)),rm -rf '$$(BUILD)/integration-$(1)/$(COPY_PATH)/tests/output/coverage')
-	'$$(VENV_BIN)/python' '$$(TOOLS)/run_integration.py' --source '$$(ROOT)' --copy '$$(BUILD)/integration-$(1)' \
-		--ansible-bin '$(call venv_bin,$(1))' --python '$(call py_version,$(1))' --emulator-python '$$(VENV_BIN)/python' \
+	$(call run_integration,integration-$(1),$(1)) \
 		$(if $(filter $(NEW_CORE),$(1)),$$(if $$(INTEGRATION_ARGS),,--exclude scalingo/emulator/),--exclude scalingo/emulator/) \
 		$(call if_coverage,$(1),--coverage,integration) $$(INTEGRATION_ARGS)
 
@@ -228,9 +231,7 @@ $(foreach core,$(CORES),$(eval $(call core_line,$(core))))
 
 ifneq ($(call py_path,$(NEW_CORE)),)
 integration-emulator: venv $(call venv_target,$(NEW_CORE))
-	'$(VENV_BIN)/python' '$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-emulator' \
-		--ansible-bin '$(call venv_bin,$(NEW_CORE))' --python '$(call py_version,$(NEW_CORE))' \
-		--emulator-python '$(VENV_BIN)/python' scalingo/emulator/
+	$(call run_integration,integration-emulator,$(NEW_CORE)) scalingo/emulator/
 else
 integration-emulator:
 	@'$(TOOLS)/run_gates.sh' --skip '$(STATUS)' $@ '$(call no_python,$(NEW_CORE))'
