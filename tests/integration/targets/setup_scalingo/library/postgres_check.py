@@ -7,15 +7,14 @@
 """Test-only module of the integration targets: what a database user can do in PostgreSQL.
 
 It logs in as ``user`` with ``password`` (or with the connection URI ``uri``, as returned by the modules) and,
-when asked, tries to create a table (``write``: read-write users can,
-read-only users cannot) and to read one (``read``). It never fails for a refused login or statement: it reports
-them, for the target to assert on. Requires psycopg on the host that runs it.
+when asked, tries to create a table (``write``: read-write users can, read-only users cannot). It never fails for a
+refused login or statement: it reports them, for the target to assert on. Requires psycopg on the host that runs it.
 """
 
 DOCUMENTATION = r'''
 module: postgres_check
 short_description: What a database user can do in PostgreSQL (integration tests only)
-description: Logs in as a user and reports whether it could log in, write (create a table) and read a table.
+description: Logs in as a user and reports whether it could log in and write (create a table).
 options:
   uri: {type: str, description: A connection URI to log in with as it is; instead of the next five options.}
   host: {type: str, description: Host of the PostgreSQL server.}
@@ -25,7 +24,6 @@ options:
   password: {type: str, description: Its password.}
   user: {type: str, required: true, description: The user to log in as (with O(uri), the user it must name).}
   write: {type: bool, default: false, description: Try to create (and drop) a table.}
-  read: {type: str, description: A table to read a row of.}
 author: [scalingo.cloud contributors (@scalingo-community)]
 '''
 
@@ -37,9 +35,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 try:
     import psycopg
-    from psycopg import sql
 except ImportError:  # pragma: no cover - reported by the module
-    psycopg = sql = None
+    psycopg = None
 
 
 def main():
@@ -47,13 +44,13 @@ def main():
         uri=dict(type='str', no_log=True), host=dict(type='str'), port=dict(type='int'),
         dbname=dict(type='str'), sslmode=dict(type='str', default='prefer'),
         user=dict(type='str', required=True), password=dict(type='str', no_log=True),
-        write=dict(type='bool', default=False), read=dict(type='str'),
+        write=dict(type='bool', default=False),
     ), required_one_of=[('uri', 'password')], mutually_exclusive=[('uri', 'password')],
         required_by=dict(password=('host', 'port', 'dbname')), supports_check_mode=True)
     if psycopg is None:
         module.fail_json(msg='postgres_check needs psycopg (pip install "psycopg[binary]")')
     p = module.params
-    result = dict(changed=False, login=False, write=None, read=None)
+    result = dict(changed=False, login=False, write=None)
     try:
         if p['uri']:
             conn = psycopg.connect(p['uri'], connect_timeout=10, autocommit=True)
@@ -79,12 +76,6 @@ def main():
                 result['write'] = True
             except psycopg.errors.InsufficientPrivilege:
                 result['write'] = False
-        if p['read']:
-            try:
-                conn.execute(sql.SQL('SELECT * FROM {} LIMIT 1').format(sql.Identifier(p['read']))).fetchall()
-                result['read'] = True
-            except psycopg.errors.InsufficientPrivilege:
-                result['read'] = False
     module.exit_json(**result)
 
 
