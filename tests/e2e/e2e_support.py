@@ -6,10 +6,9 @@
 
 - ``Ansible`` writes a playbook (JSON is YAML), runs ``ansible-playbook`` from the virtualenv as a subprocess, with
   the connection settings of the emulator in its environment, and returns a ``Run``: exit code, output, every task
-  result in full (recorded by callback_plugins/e2e_recorder.py) and the requests the emulator received. ``at_task``
-  arms emulator faults (``fault``) as a given task starts (callback_plugins/e2e_faults.py), so that one run can hold
-  many fault scenarios; ``write_inventory`` and ``playbooks_together`` run many hosts, or several ansible-playbook
-  processes at the same moment.
+  result in full (recorded by callback_plugins/e2e_recorder.py) and the requests the emulator received;
+  ``write_inventory`` and ``playbooks_together`` run many hosts, or several ansible-playbook processes at the same
+  moment.
 - ``Postgres`` logs in to the PostgreSQL server of an addon over TCP, as a given user with a given password.
 - ``secret_forms`` and ``find_leaks`` look for secrets in text, in every form a leak may take; ``issued_secrets``
   lists those the emulator handed out.
@@ -139,31 +138,18 @@ def find_leaks(text, named_secrets):
     return sorted(label for label, secret in named_secrets.items() if any(form in text for form in secret_forms(secret)))
 
 
-def fault(route='*', **spec):
-    """A control call for ``Ansible.playbook(at_task=...)``: add this emulator fault (see tests/emulator/README.md)."""
-    spec['route'] = route
-    return ['/_emulator/faults', spec]
-
-
 def user_task(name, args, **keywords):
-    task = {'name': name, USER_MODULE: args}
-    task.update(keywords)
-    return task
+    return dict({'name': name, USER_MODULE: args}, **keywords)
 
 
 def info_task(name, args, **keywords):
-    task = {'name': name, INFO_MODULE: args}
-    task.update(keywords)
-    return task
+    return dict({'name': name, INFO_MODULE: args}, **keywords)
 
 
 def check_and_real(name, module, args, **keywords):
     """The same task twice: ``<name> (check)`` in check mode, then ``<name>`` for real."""
-    check = {'name': name + ' (check)', module: args, 'check_mode': True}
-    check.update(keywords)
-    real = {'name': name, module: args}
-    real.update(keywords)
-    return [check, real]
+    return [dict({'name': name + ' (check)', module: args, 'check_mode': True}, **keywords),
+            dict({'name': name, module: args}, **keywords)]
 
 
 def issued_secrets(log):
@@ -237,8 +223,7 @@ class Ansible:
         """One play of ``tasks`` on localhost, run with --diff; fails the test unless it exits 0.
 
         ``play``: keywords of the play (``hosts`` with ``inventory``, another inventory file: see
-        ``write_inventory``); ``extra_args``: more arguments of ansible-playbook; ``at_task``: ``{task name:
-        [fault(...), ...]}``, armed as that task starts (callback_plugins/e2e_faults.py).
+        ``write_inventory``); ``extra_args``: more arguments of ansible-playbook.
         """
         return self.playbooks_together([dict(options, tasks=tasks)])[0]
 
@@ -255,7 +240,7 @@ class Ansible:
             assert run.rc == 0, 'expected exit code 0\n%r' % run
         return runs
 
-    def _start(self, tasks, play=None, inventory=None, extra_args=(), at_task=None):
+    def _start(self, tasks, play=None, inventory=None, extra_args=()):
         self.runs += 1
         path = os.path.join(self.workdir, 'playbook-%d.yml' % self.runs)
         with open(path, 'w') as handle:
@@ -263,13 +248,6 @@ class Ansible:
                       handle, indent=2)  # JSON is YAML
         env = self.environment()
         env['E2E_RESULTS_FILE'] = results = os.path.join(self.workdir, 'results-%d.jsonl' % self.runs)
-        if at_task:
-            unknown = set(at_task) - {task.get('name') for task in tasks}
-            assert not unknown, 'at_task names no task of the play: %s' % sorted(unknown)
-            env.update(E2E_FAULTS_FILE=os.path.join(self.workdir, 'faults-%d.json' % self.runs),
-                       ANSIBLE_CALLBACKS_ENABLED='e2e_recorder,e2e_faults')
-            with open(env['E2E_FAULTS_FILE'], 'w') as handle:
-                json.dump({'control': self.emu.urls['control'], 'tasks': at_task}, handle)
         argv = [os.path.join(self.bin, 'ansible-playbook'), '-i', inventory or self.inventory, path, '--diff']
         process = subprocess.Popen(argv + list(extra_args), env=env, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

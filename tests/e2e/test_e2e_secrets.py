@@ -28,7 +28,6 @@ from e2e_support import (
     Ansible,
     Postgres,
     check_and_real,
-    fault,
     find_leaks,
     info_task,
     issued_secrets,
@@ -54,6 +53,26 @@ def secret_ansible(secret_emu, tmp_path):
     secret_emu.reset(users=True)
     yield Ansible(secret_emu, str(tmp_path))
     secret_emu.reset(users=True)
+
+
+def fault(route, **spec):
+    return dict(spec, route=route)
+
+
+def with_faults(tasks, control_url, at_task):
+    """``tasks``, each one named in ``at_task`` (``{task name: [fault(...), ...]}``) after a task that adds those
+    emulator faults through its control API (tests/emulator/README.md): armed as that task starts, so that one run
+    holds many fault scenarios and a fault meant for one task is never consumed by another. The arming tasks have
+    no_log, as the faults' bodies echo secrets; the control API is not in the emulator's request log."""
+    assert set(at_task) <= {task['name'] for task in tasks}, 'at_task names no task of the play'
+    armed = []
+    for task in tasks:
+        if task['name'] in at_task:
+            armed.append({'name': 'faults for ' + task['name'], 'no_log': True, 'ansible.builtin.uri': {
+                'url': control_url + '/_emulator/faults', 'method': 'POST', 'body_format': 'json',
+                'body': at_task[task['name']], 'status_code': 201}})
+        armed.append(task)
+    return armed
 
 
 def request_text(entry):
@@ -129,7 +148,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
         ],
         'a wrong API token': [fault('auth.exchange', status=401, count=1, body={'error': 'invalid token %s' % wrong_token})],
     }
-    run = secret_ansible.playbook(tasks, at_task=at_task, extra_args=['-vvvv'])
+    run = secret_ansible.playbook(with_faults(tasks, emu.urls['control'], at_task), extra_args=['-vvvv'])
 
     # The run did what it should: the secrets were really there to leak.
     results = {r['task']: r for r in run.records if not r['item']}
