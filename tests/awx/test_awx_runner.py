@@ -155,10 +155,6 @@ def test_awx_page_shows_the_same_credential_type():
 
 @pytest.mark.parametrize('inputs, expected, problem', [
     pytest.param(
-        {'api_token': 'tk-us-example', 'app': 'my-app', 'addon': 'postgresql'},
-        {'api_token': 'tk-us-example', 'region': 'osc-fr1', 'app': 'my-app', 'addon': 'postgresql'},
-        None, id='api-token-region-left-empty'),
-    pytest.param(
         {'api_token': 'tk-us-example', 'region': 'osc-secnum-fr1', 'database_token': '', 'app': '', 'addon': ''},
         {'region': 'osc-secnum-fr1', 'app': '', 'addon': ''},
         'addon', id='no-app-no-addon-in-the-credential'),

@@ -70,9 +70,8 @@ def missing_requirements():
     if collections_path() is None:
         return ('the tests do not run from a copy laid out as ansible_collections/scalingo/cloud: '
                 'run them with make e2e, which runs them from build/e2e/ansible_collections/scalingo/cloud')
-    for program in ('ansible-playbook', 'ansible'):
-        if not os.access(os.path.join(bin_dir(), program), os.X_OK):
-            return '%s not found next to %s: run the end-to-end tests with make e2e' % (program, sys.executable)
+    if not os.access(os.path.join(bin_dir(), 'ansible-playbook'), os.X_OK):
+        return 'ansible-playbook not found next to %s: run the end-to-end tests with make e2e' % sys.executable
     return None
 
 

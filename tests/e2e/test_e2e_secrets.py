@@ -24,6 +24,8 @@ import secrets
 import pytest
 
 from e2e_support import (
+    INFO_MODULE,
+    USER_MODULE,
     USERS_MODULE,
     Ansible,
     Postgres,
@@ -103,7 +105,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
     target = {'app': SECRET_APP, 'addon': addon}
     by_token = {'addon': addon, 'database_token': database_token}
     u1, u2, u3, u4 = 'e2e-secret-one', 'e2e-secret-two', 'e2e-secret-three', 'e2e-secret-four'
-    user, info = 'scalingo.cloud.database_user', 'scalingo.cloud.database_user_info'
+    user, info = USER_MODULE, INFO_MODULE
     tasks = (
         check_and_real('create with a password', user, dict(target, name=u1, password=p1))
         + check_and_real('create with a generated password', user, dict(target, name=u2))
