@@ -25,7 +25,6 @@ runner's events and stdout. These tests do the same with ansible_runner.run():
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -186,32 +185,6 @@ def test_rendered_environment_means_what_the_docs_say(inputs, expected, problem)
 
 # --- the job -------------------------------------------------------------------------------------------------------
 
-def _secrets_in_log(emu):
-    """Every token and password that went through the emulated services: the credential of each Authorization header,
-    and the value of each token, password and password_confirmation key, at any depth, of the bodies."""
-    found = set()
-
-    def walk(item):
-        for key, value in item.items() if isinstance(item, dict) else enumerate(item if isinstance(item, list) else ()):
-            if key in ('token', 'password', 'password_confirmation') and isinstance(value, str):
-                found.add(value)
-            else:
-                walk(value)
-
-    for entry in emu.requests():
-        for key, value in entry['request_headers']:
-            scheme, dummy, credential = value.partition(' ')
-            if key.lower() == 'authorization' and credential:
-                found.add(base64.b64decode(credential).decode('utf-8', 'replace').partition(':')[2]
-                          if scheme.lower() == 'basic' else credential)
-        for body in (entry['request_body'], entry['response_body']):
-            try:
-                walk(json.loads(body or 'null'))
-            except ValueError:
-                continue
-    return found
-
-
 class Job:
     """One ansible_runner.run() of the example playbook, and what it left behind."""
 
@@ -236,7 +209,8 @@ def awx_job():
         pytest.skip('SCALINGO_TEST_INSTALLED is not set: make artifact runs these tests on the installed tarball')
     if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
         pytest.skip('ansible-playbook is not next to %s' % sys.executable)
-    sys.path.insert(0, str(EMULATOR_DIR))
+    sys.path[:0] = [str(EMULATOR_DIR), str(COLLECTION_ROOT / 'tests' / 'e2e')]
+    from e2e_support import issued_secrets  # pylint: disable=import-outside-toplevel,import-error
     from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel,import-error
 
     private = Path(tempfile.mkdtemp(prefix='scalingo-awx-'))
@@ -293,7 +267,8 @@ def awx_job():
                 'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'listed': listed, 'stored': stored,
                 'injected': injected, 'inputs': inputs, 'pg': pg,
                 'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
-                'secrets': sorted(s for s in known | _secrets_in_log(emu) if s and len(s) >= 8),
+                # with every token and password the emulated services handed out
+                'secrets': sorted(s for s in known | set(issued_secrets(emu.requests()).values()) if s and len(s) >= 8),
             }
         finally:
             emu.stop()

@@ -10,8 +10,8 @@ pytest from there. One emulator serves the whole session; every test starts from
 Fixtures:
 
 - ``emu``: the running emulator (tests/emulator/scalingo_emulator.py), seeded from tests/emulator/seed.yml.
-- ``ansible``: runs ``ansible-playbook`` and ``ansible`` as subprocesses against it, see ``e2e_support.Ansible``.
-- ``demo_pg``: a ``e2e_support.Postgres`` for the PostgreSQL addon of emu-demo-app (logins, reads, writes).
+- ``ansible``: runs ``ansible-playbook`` as a subprocess against it, see ``e2e_support.Ansible``.
+- ``demo_pg``: a ``e2e_support.Postgres`` for the PostgreSQL addon of emu-demo-app (logins, roles).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR_DIR = os.path.join(os.path.dirname(HERE), 'emulator')
 SEED = os.path.join(EMULATOR_DIR, 'seed.yml')
-sys.path.insert(0, EMULATOR_DIR)
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, EMULATOR_DIR]
 
 import e2e_support  # noqa: E402  pylint: disable=wrong-import-position
 
