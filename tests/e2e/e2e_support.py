@@ -28,10 +28,8 @@ from urllib.parse import quote, quote_plus
 
 try:
     import psycopg
-    from psycopg import errors as pg_errors
 except ImportError:  # pragma: no cover - reported by missing_requirements()
     psycopg = None
-    pg_errors = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
