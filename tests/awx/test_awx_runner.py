@@ -25,7 +25,6 @@ runner's events and stdout. These tests do the same with ansible_runner.run():
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -53,9 +52,7 @@ INSTALLED = os.environ.get('SCALINGO_TEST_INSTALLED')
 PLAYBOOK = Path(INSTALLED or '.') / 'ansible_collections' / 'scalingo' / 'cloud' / 'docs' / 'examples' / 'manage_users.yml'
 
 APP = 'emu-demo-app'
-READWRITE = 'reporting'
-READONLY = 'metabase'
-REMOVED = 'old-importer'
+READWRITE, READONLY, REMOVED = 'reporting', 'metabase', 'old-importer'  # the playbook's users, given as extra vars
 
 # The options the credential type must feed, and the environment variables that may not come from the
 # caller's environment (only the credential and the test set them).
@@ -97,31 +94,23 @@ def render_injectors(spec, inputs):
     return {name: sandbox.from_string(template).render(**namespace) for name, template in spec['injectors']['env'].items()}
 
 
-def connection_argument_spec():
-    """The shared options of the modules, from the collection itself."""
+def connection_module():
+    """The collection's _connection (the shared options of the modules, and their checks)."""
     try:
-        from ansible_collections.scalingo.cloud.plugins.module_utils import _module  # pylint: disable=import-outside-toplevel
+        from ansible_collections.scalingo.cloud.plugins.module_utils import _connection  # pylint: disable=import-outside-toplevel
     except ImportError as exc:  # pragma: no cover - depends on how pytest is started
         pytest.skip('ansible_collections.scalingo.cloud is not importable (%s): run from the collection copy with '
                     'PYTHONPATH set to the directory holding ansible_collections' % exc)
-    return _module.connection_argument_spec()
+    return _connection
 
 
 def module_params(env):
     """The connection options a module gets from ``env`` alone, following env_fallback: first variable present wins."""
     params = {}
-    for option, entry in connection_argument_spec().items():
-        value = None
-        fallback = entry.get('fallback')
-        if fallback:
-            value = next((env[name] for name in fallback[1] if name in env), None)
+    for option, entry in connection_module().connection_argument_spec().items():
+        value = next((env[name] for name in entry['fallback'][1] if name in env), None) if entry.get('fallback') else None
         params[option] = entry.get('default') if value is None else value
     return params
-
-
-def check_connection_params(params):
-    from ansible_collections.scalingo.cloud.plugins.module_utils import _connection  # pylint: disable=import-outside-toplevel
-    return _connection.check_connection_params(params)
 
 
 def test_credential_type_is_one_awx_accepts():
@@ -146,6 +135,11 @@ def test_credential_type_is_one_awx_accepts():
     for name, template in spec['injectors']['env'].items():
         assert _ENV_NAME.match(name) and not name.startswith('ANSIBLE_'), name
         strict.from_string(template).render({field_id: 'EXAMPLE' for field_id in ids})  # raises on an unknown name
+    # Each injected variable is the one the modules read first for one of the injected options.
+    first = {entry['fallback'][1][0]: option for option, entry in connection_module().connection_argument_spec().items()
+             if entry.get('fallback')}
+    fed = sorted(first.get(name, '%s, read first for no option' % name) for name in spec['injectors']['env'])
+    assert fed == sorted(INJECTED_OPTIONS), fed
 
 
 def test_awx_page_shows_the_same_credential_type():
@@ -158,30 +152,7 @@ def test_awx_page_shows_the_same_credential_type():
         assert yaml.safe_load(found.group(1)) == expected, heading
 
 
-def test_injectors_set_the_variables_the_modules_read():
-    """Each injected variable is the first environment variable of one connection option, and each input is injected."""
-    spec = credential_type()
-    first_variable = {}
-    for option, entry in connection_argument_spec().items():
-        if entry.get('fallback'):
-            first_variable[entry['fallback'][1][0]] = option
-    fed = {}
-    for name in spec['injectors']['env']:
-        assert name in first_variable, '%s is not an environment variable the modules read first' % name
-        fed[first_variable[name]] = name
-    assert sorted(fed) == sorted(INJECTED_OPTIONS)
-    # Each input feeds its own option: a token set in the credential ends up in the right variable.
-    inputs = {option: 'value-of-%s' % option for option in INJECTED_OPTIONS}
-    env = render_injectors(spec, inputs)
-    for option, name in fed.items():
-        assert env[name] == inputs[option]
-
-
 @pytest.mark.parametrize('inputs, expected, problem', [
-    pytest.param(
-        {'api_token': 'tk-us-example', 'app': 'my-app', 'addon': 'postgresql'},
-        {'api_token': 'tk-us-example', 'region': 'osc-fr1', 'app': 'my-app', 'addon': 'postgresql'},
-        None, id='api-token-region-left-empty'),
     pytest.param(
         {'api_token': 'tk-us-example', 'region': 'osc-secnum-fr1', 'database_token': '', 'app': '', 'addon': ''},
         {'region': 'osc-secnum-fr1', 'app': '', 'addon': ''},
@@ -191,16 +162,20 @@ def test_injectors_set_the_variables_the_modules_read():
          'addon': 'ad-6efce20b-e562-4ebb-b625-b9bb7127a788'},
         {'database_token': 'db-token-example', 'app': ''},
         None, id='database-token-and-addon-id'),
+    pytest.param(*[{'api_token': 'tk-us-example', 'region': 'osc-secnum-fr1', 'database_token': 'db-token-example',
+                    'app': 'my-app', 'addon': 'ad-6efce20b-e562-4ebb-b625-b9bb7127a788'}] * 2,
+                 None, id='each-input-feeds-its-own-option'),
 ])
 def test_rendered_environment_means_what_the_docs_say(inputs, expected, problem):
-    """Empty optional inputs reach the modules as empty strings, which they take as not set."""
+    """Each input reaches the option it is for; empty optional inputs reach the modules as empty strings, which they
+    take as not set."""
     env = render_injectors(credential_type(), inputs)
     params = module_params(env)
     for option, value in expected.items():
         assert params[option] == value, option
     if not inputs.get('database_token'):
         assert params['database_token'] == '' and not params['database_token']
-    found = check_connection_params(params)
+    found = connection_module().check_connection_params(params)
     if problem is None:
         assert found is None
     else:
@@ -210,58 +185,20 @@ def test_rendered_environment_means_what_the_docs_say(inputs, expected, problem)
 
 # --- the job -------------------------------------------------------------------------------------------------------
 
-def _secrets_in_log(emu):
-    """Every token and password that went through the emulated services: headers and bodies."""
-    found = set()
-    for entry in emu.requests():
-        for key, value in entry['request_headers']:
-            if key.lower() == 'authorization' and ' ' in value:
-                scheme, credential = value.split(' ', 1)
-                if scheme.lower() == 'basic':
-                    credential = base64.b64decode(credential).decode('utf-8', 'replace').partition(':')[2]
-                found.add(credential)
-        for body in (entry['request_body'], entry['response_body']):
-            try:
-                data = json.loads(body or 'null')
-            except ValueError:
-                continue
-            stack = [data]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, dict):
-                    for key, value in item.items():
-                        if key in ('token', 'password', 'password_confirmation') and isinstance(value, str):
-                            found.add(value)
-                        else:
-                            stack.append(value)
-                elif isinstance(item, list):
-                    stack.extend(item)
-    return found
-
-
 class Job:
     """One ansible_runner.run() of the example playbook, and what it left behind."""
 
     def __init__(self, runner):
-        self.runner = runner
-        self.status = runner.status
-        self.rc = runner.rc
-        self.stats = runner.stats or {}
-        self.events = list(runner.events)
+        self.status, self.rc, self.events = runner.status, runner.rc, list(runner.events)
+        stats = runner.stats or {}
+        self.changed = sum(stats.get('changed', {}).values())
+        self.failed = sum(stats.get(key, {}).get('localhost', 0) for key in ('failures', 'dark'))
         with runner.stdout as handle:
             self.stdout = handle.read()
-        self.artifact_dir = Path(runner.config.artifact_dir)
-        self.command = json.loads((self.artifact_dir / 'command').read_text(encoding='utf-8'))
-        self.artifacts = {}
-        for path in sorted(self.artifact_dir.rglob('*')):
-            if path.is_file():
-                self.artifacts[str(path.relative_to(self.artifact_dir))] = path.read_text(encoding='utf-8', errors='replace')
-
-    def changed(self):
-        return sum(self.stats.get('changed', {}).values())
-
-    def failed(self):
-        return sum(self.stats.get(key, {}).get('localhost', 0) for key in ('failures', 'dark'))
+        artifact_dir = Path(runner.config.artifact_dir)
+        self.command = json.loads((artifact_dir / 'command').read_text(encoding='utf-8'))
+        self.artifacts = {str(path.relative_to(artifact_dir)): path.read_text(encoding='utf-8', errors='replace')
+                          for path in sorted(artifact_dir.rglob('*')) if path.is_file()}
 
 
 @pytest.fixture(scope='module')
@@ -272,7 +209,8 @@ def awx_job():
         pytest.skip('SCALINGO_TEST_INSTALLED is not set: make artifact runs these tests on the installed tarball')
     if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
         pytest.skip('ansible-playbook is not next to %s' % sys.executable)
-    sys.path.insert(0, str(EMULATOR_DIR))
+    sys.path[:0] = [str(EMULATOR_DIR), str(COLLECTION_ROOT / 'tests' / 'e2e')]
+    from e2e_support import issued_secrets  # pylint: disable=import-outside-toplevel,import-error
     from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel,import-error
 
     private = Path(tempfile.mkdtemp(prefix='scalingo-awx-'))
@@ -294,17 +232,13 @@ def awx_job():
             inputs = {'api_token': emu.api_token('owner'), 'region': '', 'database_token': '', 'app': APP,
                       'addon': 'postgresql'}
             injected = render_injectors(credential_type(), inputs)
-            urls = emu.urls
-            envvars = dict(injected)
-            envvars.update(
-                SCALINGO_AUTH_URL=urls['auth'], SCALINGO_API_URL=urls['api'], SCALINGO_DB_API_URL=urls['db'],
-                ANSIBLE_COLLECTIONS_PATH=INSTALLED, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False',
-                ANSIBLE_CONFIG=str(private / 'ansible.cfg'), ANSIBLE_HOME=str(private / 'ansible-home'),
-                ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
-                ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'),
-                NO_PROXY='127.0.0.1,localhost',
-                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]),
-            )
+            envvars = dict(
+                injected, SCALINGO_AUTH_URL=emu.urls['auth'], SCALINGO_API_URL=emu.urls['api'],
+                SCALINGO_DB_API_URL=emu.urls['db'], ANSIBLE_COLLECTIONS_PATH=INSTALLED,
+                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False', ANSIBLE_CONFIG=str(private / 'ansible.cfg'),
+                ANSIBLE_HOME=str(private / 'ansible-home'), ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
+                ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'), NO_PROXY='127.0.0.1,localhost',
+                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
             readonly_password = 'Ro_' + secrets.token_urlsafe(30)
             password_dir = private / 'passwords'
             # Job template extra vars (a survey with a password question, in AWX): env/extravars, never the command line.
@@ -327,15 +261,14 @@ def awx_job():
 
             stored = password_dir / ('%s.password' % READWRITE)
             generated = stored.read_text(encoding='utf-8').strip() if stored.is_file() else None
-            known = {inputs['api_token'], readonly_password, removed_password, generated} | _secrets_in_log(emu)
             pg = emu.pg_info(addon_id)
-            if pg:
-                known.add(pg['owner_password'])
+            known = {inputs['api_token'], readonly_password, removed_password, generated, (pg or {}).get('owner_password')}
             yield {
                 'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'listed': listed, 'stored': stored,
                 'injected': injected, 'inputs': inputs, 'pg': pg,
                 'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
-                'secrets': sorted(s for s in known if s and len(s) >= 8),
+                # with every token and password the emulated services handed out
+                'secrets': sorted(s for s in known | set(issued_secrets(emu.requests()).values()) if s and len(s) >= 8),
             }
         finally:
             emu.stop()
@@ -343,24 +276,19 @@ def awx_job():
 
 
 def test_injected_environment(awx_job):
-    injected = awx_job['injected']
-    assert injected == {
-        'SCALINGO_API_TOKEN': awx_job['inputs']['api_token'],
-        'SCALINGO_REGION': 'osc-fr1',
-        'SCALINGO_DATABASE_TOKEN': '',
-        'SCALINGO_APP': APP,
-        'SCALINGO_ADDON': 'postgresql',
-    }
+    assert awx_job['injected'] == {'SCALINGO_API_TOKEN': awx_job['inputs']['api_token'], 'SCALINGO_REGION': 'osc-fr1',
+                                   'SCALINGO_DATABASE_TOKEN': '', 'SCALINGO_APP': APP, 'SCALINGO_ADDON': 'postgresql'}
     # What ansible-runner really started ansible-playbook with.
     env = awx_job['jobs'][0].command['env']
-    for name, value in injected.items():
+    for name, value in awx_job['injected'].items():
         assert env.get(name) == value, name
 
 
-def test_the_job_succeeds_and_changes_the_users(awx_job):
-    job = awx_job['jobs'][0]
-    assert (job.status, job.rc, job.failed()) == ('successful', 0, 0), job.stdout[-3000:]
-    assert job.changed() >= 3  # reporting and metabase created, old-importer removed
+def test_the_first_job_changes_the_users_and_the_second_nothing(awx_job):
+    first, second = awx_job['jobs']
+    assert (first.status, first.rc, first.failed) == ('successful', 0, 0), first.stdout[-3000:]
+    assert first.changed >= 3  # reporting and metabase created, old-importer removed
+    assert (second.status, second.rc, second.failed, second.changed) == ('successful', 0, 0, 0), second.stdout[-3000:]
 
 
 def test_ansible_sees_the_installed_artifact_only(awx_job):
@@ -370,21 +298,12 @@ def test_ansible_sees_the_installed_artifact_only(awx_job):
     assert found == [os.path.join(INSTALLED, 'ansible_collections')]
 
 
-def test_the_second_job_changes_nothing(awx_job):
-    job = awx_job['jobs'][1]
-    assert (job.status, job.rc, job.failed(), job.changed()) == ('successful', 0, 0, 0), job.stdout[-3000:]
-
-
-def test_users_are_managed(awx_job):
+def test_users_are_managed_and_log_in_to_postgresql(awx_job):
     users = {user['name']: user for user in awx_job['emu'].users(awx_job['addon_id'])}
     assert REMOVED not in users
-    assert users[READWRITE]['read_only'] is False
-    assert users[READONLY]['read_only'] is True
+    assert (users[READWRITE]['read_only'], users[READONLY]['read_only']) == (False, True)
     assert awx_job['generated'], 'the generated password of %s was not stored' % READWRITE
     assert stat.S_IMODE(awx_job['stored'].stat().st_mode) == 0o600
-
-
-def test_users_log_in_to_postgresql(awx_job):
     pg = awx_job['pg']
     if not pg:
         pytest.skip('the emulator runs without PostgreSQL here')
@@ -394,10 +313,9 @@ def test_users_log_in_to_postgresql(awx_job):
         return psycopg.connect(host=pg['host'], port=pg['port'], dbname=pg['dbname'], user=user, password=password,
                                sslmode='disable', connect_timeout=5)
 
-    with connect(READWRITE, awx_job['generated']) as conn:
-        assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
-    with connect(READONLY, awx_job['readonly_password']) as conn:
-        assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
+    for user, password in ((READWRITE, awx_job['generated']), (READONLY, awx_job['readonly_password'])):
+        with connect(user, password) as conn:
+            assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
     with pytest.raises(psycopg.OperationalError):
         connect(REMOVED, awx_job['removed_password']).close()
 

@@ -20,9 +20,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _harness import (  # noqa: E402  pylint: disable=wrong-import-position
+from _harness import (
     APP, COLLECTION_ROOT, GROUP, WRITES, BenchError, CannotRun, ansible_environment, collections_path, emulator, main,
     print_table)
 
@@ -195,12 +193,6 @@ def measure(args, h):
          'p95 %.2f ms; same connection settings' % percentile(times['bare'], 0.95)],
         ['client overhead per call', '%.2f ms' % (client_median - bare_median), 'difference of the medians'],
     ], right={1})
-    print('\nsummary: %d users: create %.1f s, unchanged %.1f s (%g req/task), with database_token %.1f s (%g req/task), '
-          'check %.1f s, delete %.1f s; module RSS %.0f MiB, ansible-playbook RSS %.0f MiB; list_users median %.2f ms; '
-          'emulator start %.2f s' % (
-              users, rows[0]['seconds'], unchanged['seconds'], req_api, with_db_token['seconds'], req_db,
-              rows[3]['seconds'], rows[4]['seconds'], mib(max(row['maxrss'] for row in module_rows)),
-              mib(max(row['maxrss'] for row in rows)), client_median, emu.start_seconds))
 
 
 if __name__ == '__main__':

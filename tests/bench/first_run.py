@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _harness import COLLECTION_ROOT, main  # noqa: E402  pylint: disable=wrong-import-position
+from _harness import COLLECTION_ROOT, main
 
 
 def measure(args, h):  # pylint: disable=unused-argument

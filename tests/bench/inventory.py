@@ -15,9 +15,7 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _harness import emulator, main, print_table  # noqa: E402  pylint: disable=wrong-import-position
+from _harness import emulator, main, print_table
 
 USER_TYPES = ('postgresql', 'mysql', 'mongodb', 'influxdb')
 

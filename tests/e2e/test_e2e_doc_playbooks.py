@@ -2,19 +2,19 @@
 # Copyright (c) scalingo.cloud contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every playbook the documentation shows runs, at -v, without printing a secret.
+"""Every playbook the documentation shows runs, at -v with --diff, without printing a secret.
 
 The playbooks of README.md and docs/ (```yaml blocks and docs/**/*.yml) and the modules' EXAMPLES, as
-tools/extract_doc_playbooks.py extracts them for ansible-lint, run one after the other with ansible-playbook -v against
+tools/extract_doc_playbooks.py extracts them for ansible-lint, run one after the other with ansible-playbook against
 an emulator of their own: it holds the app they name (my-app, with the addon id the guide shows) and a fresh random API
 token. The variables they expect from a vault get fresh unique secrets. Nothing a user copies from the docs may show
-the API token, a fetched token, a given password or a generated one at -v: a loop item, a debug task or a registered
-result printed whole would.
+the API token, a fetched token, a given password or a generated one: a loop item, a debug task or a registered
+result printed whole would. The user guide's playbook of many users (``exclusive: true``) is first run with
+--check --diff, as the guide says, against stale users: the diff names them, and nothing is removed yet.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -22,7 +22,7 @@ import sys
 
 import pytest
 
-from e2e_support import COLLECTION_ROOT, Ansible, new_password, own_emulator
+from e2e_support import COLLECTION_ROOT, Ansible, find_leaks, issued_secrets, new_password, own_emulator
 
 DOC_APP = 'my-app'
 DOC_ADDON_ID = 'ad-3c1c5d8e-8e2a-4a6e-9c55-2f1b8f0d4e11'  # the id the guide and the EXAMPLES show
@@ -85,7 +85,7 @@ def vault_variables(emu):
 
 def secrets_of(variables, log):
     """The secrets to look for: the vault values, and every token or password the emulator handed out."""
-    found = {}
+    found = issued_secrets(log)
 
     def leaves(label, value):
         if isinstance(value, dict):
@@ -98,32 +98,18 @@ def secrets_of(variables, log):
             found[label] = value
 
     leaves('vars', variables)
-    for entry in log:
-        if entry['status'] not in (200, 201) or not (entry['response_body'] or '').startswith('{'):
-            continue
-        body = json.loads(entry['response_body'])
-        for label, value in (('bearer', body.get('token')), ('database token', (body.get('addon') or {}).get('token')),
-                             ('generated password', body.get('password'))):
-            if value:
-                found['%s %d' % (label, entry['seq'])] = value
     return found
 
 
-def shown_forms(secret):
-    return [secret, json.dumps(secret)[1:-1], base64.b64encode(secret.encode()).decode().rstrip('='),
-            base64.b64encode((':' + secret).encode()).decode().rstrip('=')]
-
-
-def test_every_documented_playbook_runs_at_verbose_without_showing_a_secret(doc_emu, tmp_path):
+def test_every_documented_playbook_runs_without_showing_a_secret(doc_emu, tmp_path):
     ansible = Ansible(doc_emu, str(tmp_path))
     home = tmp_path / 'home'
     home.mkdir()
     variables = vault_variables(doc_emu)
-    urls = doc_emu.urls
-    extra = dict(variables, scalingo_auth_url=urls['auth'], scalingo_api_url=urls['api'])
     extra_file = tmp_path / 'vault.json'
-    extra_file.write_text(json.dumps(extra))
-    env = {'HOME': str(home), 'SCALINGO_APP': DOC_APP, 'SCALINGO_ADDON': 'postgresql'}
+    extra_file.write_text(json.dumps(dict(variables, scalingo_auth_url=doc_emu.urls['auth'],
+                                          scalingo_api_url=doc_emu.urls['api'])))
+    env = ansible.environment({'HOME': str(home), 'SCALINGO_APP': DOC_APP, 'SCALINGO_ADDON': 'postgresql'})
     playbooks = doc_playbooks(str(tmp_path), str(home))
     skipped = dict((label, [marker for marker in NOT_RUN if marker in read(path)]) for label, path in playbooks)
     assert set(NOT_RUN) <= set(sum(skipped.values(), [])), 'NOT_RUN names a module no documented playbook uses'
@@ -132,59 +118,38 @@ def test_every_documented_playbook_runs_at_verbose_without_showing_a_secret(doc_
             print('not run: %s, as %s' % (label, NOT_RUN[markers[0]]))
     playbooks = [(label, path) for label, path in playbooks if not skipped[label]]
     assert len(playbooks) >= 8, playbooks
-
-    api_token = doc_emu.api_token('owner')
     # A play over the inventory plugin's groups (hosts: scalingo_postgresql) gets the plugin's inventory too.
     databases = tmp_path / 'docs.scalingo.yml'
     databases.write_text('plugin: scalingo.cloud.databases\n')
-    for label, path in playbooks:
-        doc_emu.reset(users=True)
+
+    def run(label, path, *options):
         inventories = ['-i', ansible.inventory] + (['-i', str(databases)] if 'hosts: scalingo_' in read(path) else [])
-        argv = [os.path.join(ansible.bin, 'ansible-playbook')] + inventories + [path, '-v', '-e', '@' + str(extra_file)]
-        process = subprocess.run(argv, env=ansible.environment(env), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+        argv = [os.path.join(ansible.bin, 'ansible-playbook')] + inventories + [path, '--diff', '-e', '@' + str(extra_file)]
+        process = subprocess.run(argv + list(options), env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                                  capture_output=True, text=True, timeout=600, check=False)
         output = process.stdout + process.stderr
         assert process.returncode == 0, '%s failed:\n%s' % (label, output)
         assert 'no hosts matched' not in output, '%s reached no host:\n%s' % (label, output)
-        every = dict(secrets_of(variables, doc_emu.requests()), api_token=api_token)
-        leaks = sorted({name for name, secret in every.items() for form in shown_forms(secret) if form in output})
-        assert not leaks, '%s shows %s at -v:\n%s' % (label, leaks, output)
+        leaks = find_leaks(output, dict(secrets_of(variables, doc_emu.requests()), api_token=doc_emu.api_token('owner')))
+        assert not leaks, '%s shows %s:\n%s' % (label, leaks, output)
+        return output
 
-
-def test_the_documented_exclusive_task_names_in_check_mode_who_would_be_removed(doc_emu, tmp_path):
-    """The user guide's playbook of many users, as written (no_log on the real run only): --check --diff shows the
-    users that exclusive would remove, and the real run after it shows no password."""
-    ansible = Ansible(doc_emu, str(tmp_path))
-    home = tmp_path / 'home'
-    home.mkdir()
-    doc_emu.reset(users=True)
-    stale = ['stale-importer', 'stale-analyst']
-    for name in stale:
-        doc_emu.create_user_over_http(DOC_APP, DOC_ADDON_ID, name, new_password())
-    variables = vault_variables(doc_emu)
-    extra_file = tmp_path / 'vault.json'
-    extra_file.write_text(json.dumps(variables))
-    documented = [path for label, path in doc_playbooks(str(tmp_path), str(home))
-                  if 'users: "{{ users_of_db }}"' in read(path) and 'exclusive: true' in read(path)]
-    assert len(documented) == 1, documented
-    env = ansible.environment({'HOME': str(home)})
-
-    def run(*options):
-        argv = [os.path.join(ansible.bin, 'ansible-playbook'), '-i', ansible.inventory, documented[0],
-                '-e', '@' + str(extra_file)] + list(options)
-        process = subprocess.run(argv, env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL, capture_output=True,
-                                 text=True, timeout=600, check=False)
-        assert process.returncode == 0, process.stdout + process.stderr
-        return process.stdout + process.stderr
-
-    checked = run('--check', '--diff')
-    for name in stale + ['reporting', 'metabase']:
-        assert name in checked, (name, checked)
-    assert 'the output has been hidden' not in checked.split('Make the users match')[1].split('TASK')[0]
-    assert sorted(user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']) == sorted(stale)
-
-    real = run('--diff', '-v')
-    assert 'the output has been hidden' in real.split('Make the users match')[1].split('TASK')[0]
-    secrets = dict(secrets_of(variables, doc_emu.requests()), api_token=doc_emu.api_token('owner'))
-    assert not sorted(name for name, secret in secrets.items() for form in shown_forms(secret) if form in real)
-    assert [user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']] == ['metabase', 'reporting']
+    exclusive = [label for label, path in playbooks if 'users: "{{ users_of_db }}"' in read(path) and 'exclusive: true' in read(path)]
+    assert len(exclusive) == 1, exclusive
+    for label, path in playbooks:
+        doc_emu.reset(users=True)
+        if label not in exclusive:
+            run(label, path, '-v')
+            continue
+        stale = ['stale-importer', 'stale-analyst']
+        for name in stale:
+            doc_emu.create_user_over_http(DOC_APP, DOC_ADDON_ID, name, new_password())
+        # no_log only on the real run: the check run's diff names who would be created and removed.
+        checked = run(label, path, '--check')
+        for name in stale + ['reporting', 'metabase']:
+            assert name in checked, (name, checked)
+        assert 'the output has been hidden' not in checked.split('Make the users match')[1].split('TASK')[0]
+        assert sorted(user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']) == sorted(stale)
+        real = run(label, path, '-v')
+        assert 'the output has been hidden' in real.split('Make the users match')[1].split('TASK')[0]
+        assert [user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']] == ['metabase', 'reporting']

@@ -7,19 +7,16 @@
 The target builds the demo's virtualenv and a collection copy in a build directory of its own (``BUILD=``, kept
 beside this copy between runs: only the first run installs the virtualenv), then runs the emulator in the
 foreground. The tests read what it prints once ready, check that the export lines are enough for another shell
-(pasted into a bare bash, they run ansible-playbook with scalingo.cloud.database_user_info), that the printed
-token and URLs answer over HTTP and the printed psql command logs in; then they stop it as a terminal or a service
+(pasted into a bare bash, they run ansible-playbook with scalingo.cloud.database_user_info, through the printed
+token and URLs) and that the printed psql command logs in; then they stop it as a terminal or a service
 manager would and check that PostgreSQL is stopped and its work dir removed. Without a real PostgreSQL it must
 say so and fail, never fall back to users kept in memory.
 """
 
 from __future__ import annotations
 
-import base64
 import fcntl
-import json
 import os
-import queue
 import re
 import shlex
 import shutil
@@ -28,7 +25,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import urllib.request
 
 import pytest
 
@@ -99,45 +95,34 @@ class MakeEmulator:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self.lines = []
-        self._queue = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip('\n'))
-        self._queue.put(None)
 
     def output(self):
         return '\n'.join(self.lines)
 
     def wait_ready(self):
-        """The emulator's pid and work dir, once it printed its last line; fails if it exits first."""
-        while True:
-            try:
-                line = self._queue.get(timeout=READY_TIMEOUT)
-            except queue.Empty:
-                pytest.fail('make emulator printed nothing for %ds:\n%s' % (READY_TIMEOUT, self.output()))
-            if line is None:
-                pytest.fail('make emulator ended before it was ready:\n%s' % self.output())
-            self.lines.append(line)
-            found = LAST_LINE.match(line)
-            if found:
-                return int(found.group(1)), found.group(2)
+        """The emulator's pid and work dir, once it printed its last line; fails if it exits first (or is killed,
+        after READY_TIMEOUT)."""
+        watchdog = threading.Timer(READY_TIMEOUT, self.kill)
+        watchdog.start()
+        try:
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip('\n'))
+                found = LAST_LINE.match(self.lines[-1])
+                if found:
+                    return int(found.group(1)), found.group(2)
+        finally:
+            watchdog.cancel()
+        pytest.fail('make emulator ended before it was ready:\n%s' % self.output())
 
     def wait(self):
         """The exit status of make, once every line is read."""
         try:
-            status = self.process.wait(STOP_TIMEOUT)
+            rest = self.process.communicate(timeout=STOP_TIMEOUT)[0]
         except subprocess.TimeoutExpired:
             self.kill()
             pytest.fail('make emulator did not stop:\n%s' % self.output())
-        self._reader.join(STOP_TIMEOUT)
-        while not self._queue.empty():
-            line = self._queue.get()
-            if line is not None:
-                self.lines.append(line)
-        return status
+        self.lines.extend(rest.splitlines())
+        return self.process.returncode
 
     def kill(self):
         if self.process.poll() is None:
@@ -146,9 +131,6 @@ class MakeEmulator:
 
     def exports(self):
         return [line for line in self.lines if line.startswith('export ')]
-
-    def line_after(self, heading):
-        return self.lines[self.lines.index(heading) + 1]
 
 
 @pytest.fixture
@@ -177,25 +159,6 @@ def exported_values(exports, home):
     return dict(item.split('=', 1) for item in done.stdout.split('\0') if '=' in item)
 
 
-def http_json(method, url, authorization):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    request = urllib.request.Request(url, method=method, headers={'Authorization': authorization,
-                                                                  'Accept': 'application/json'})
-    with opener.open(request, timeout=30) as answer:
-        return json.loads(answer.read())
-
-
-def assert_users_over_http(values):
-    """The printed token and URLs: token exchange, database token of the printed addon, its users."""
-    basic = 'Basic ' + base64.b64encode((':' + values['SCALINGO_API_TOKEN']).encode()).decode()
-    bearer = http_json('POST', values['SCALINGO_AUTH_URL'] + '/v1/tokens/exchange', basic)['token']
-    addon_token = http_json('POST', '%s/v1/apps/%s/addons/%s/token' % (
-        values['SCALINGO_API_URL'], values['SCALINGO_APP'], values['SCALINGO_ADDON']), 'Bearer ' + bearer)['addon']['token']
-    users = http_json('GET', '%s/api/databases/%s/users' % (values['SCALINGO_DB_API_URL'], values['SCALINGO_ADDON']),
-                      'Bearer ' + addon_token)['database-users']
-    assert PROTECTED_USER in [user['name'] for user in users]
-
-
 def postgres_ports(emulator):
     """The ports of every PostgreSQL server the output names."""
     return [int(port) for port in re.findall(r'(?:real PostgreSQL on 127\.0\.0\.1:|, port )(\d+)', emulator.output())]
@@ -222,77 +185,59 @@ def processes_using(path):
     return found
 
 
-def assert_stopped_cleanly(emulator, workdir, ports):
-    assert STOPPED % workdir in emulator.lines, emulator.output()
-    assert 'make: ***' not in emulator.output(), emulator.output()
-    assert not os.path.exists(workdir)
-    assert ports and all(refused(port) for port in ports), ports
-    if os.path.isdir('/proc'):
-        assert not processes_using(workdir)
-
-
-def test_the_printed_lines_work_and_ctrl_c_stops_everything(started, tmp_path):
-    emulator = started()
-    dummy, workdir = emulator.wait_ready()
-    assert os.path.isdir(workdir)
+def assert_the_printed_lines_work(emulator, home):
+    """The export lines are enough for another shell: a playbook of the user's runs with nothing else (no inventory:
+    implicit localhost), through the printed token, URLs, app and addon; the printed psql command logs in, and so does
+    its URI."""
     exports = emulator.exports()
-    home = str(tmp_path)
     values = exported_values(exports, home)
     assert set(EXPORTED) <= set(values), exports
     assert (values['SCALINGO_APP'], values['SCALINGO_ADDON']) == (DEMO_APP, DEMO_ADDON)
     assert all(values[name].startswith('http://127.0.0.1:') for name in EXPORTED if name.endswith('_URL'))
-    assert_users_over_http(values)
 
-    # A playbook of the user's, run from a shell that has only the pasted lines (no inventory: implicit localhost).
-    (tmp_path / 'users.yml').write_text(INFO_PLAYBOOK)
+    with open(os.path.join(home, 'users.yml'), 'w', encoding='utf-8') as handle:
+        handle.write(INFO_PLAYBOOK)
     played = pasted(exports, 'cd %s && ansible-playbook users.yml' % shlex.quote(home), home)
     assert played.returncode == 0, played.stdout + played.stderr
     assert 'ok=2' in played.stdout and 'failed=0' in played.stdout, played.stdout
 
-    # The printed psql command line, as printed, and the URI in it through a PostgreSQL driver.
-    command = emulator.line_after(next(line for line in emulator.lines if line.startswith('Its password is shown')))
+    heading = next(index for index, line in enumerate(emulator.lines) if line.startswith('Its password is shown'))
+    command = emulator.lines[heading + 1]
     logged_in = pasted([], command.strip() + " -tAc 'SELECT current_user, count(*) FROM demo_items'", home)
     assert logged_in.returncode == 0, logged_in.stderr
     assert logged_in.stdout.strip() == '%s|3' % PROTECTED_USER
     with psycopg.connect(shlex.split(command)[-1], connect_timeout=10) as conn:
         assert conn.execute('SELECT current_user').fetchone()[0] == PROTECTED_USER
 
-    ports = postgres_ports(emulator)
-    # Ctrl-C in a terminal: SIGINT to the whole foreground process group, make included. The emulator stops cleanly,
-    # and make ends without an error message: by the same signal, or with status 0 when the emulator's clean exit
-    # reached it first (which of the two arrives first is up to the scheduler).
-    os.killpg(emulator.process.pid, signal.SIGINT)
-    assert emulator.wait() in (0, -signal.SIGINT), emulator.output()
-    assert_stopped_cleanly(emulator, workdir, ports)
+
+# How a terminal or a service manager stops it, and the exit statuses of make then. Ctrl-C: SIGINT to the whole
+# foreground process group, make included; make ends by the same signal, or with status 0 when the emulator's clean
+# exit reached it first (which of the two arrives first is up to the scheduler). `kill <pid of make>`: make passes
+# SIGTERM on to the emulator.
+STOPS = {
+    'ctrl-c': (lambda emulator, pid: os.killpg(emulator.process.pid, signal.SIGINT), (0, -signal.SIGINT)),
+    'sigterm to the emulator': (lambda emulator, pid: os.kill(pid, signal.SIGTERM), (0,)),
+    'sigterm to make': (lambda emulator, pid: emulator.process.terminate(), (-signal.SIGTERM,)),
+}
 
 
-def test_sigterm_to_the_emulator_alone_ends_make_with_status_0(started):
+@pytest.mark.parametrize('stop', sorted(STOPS))
+def test_the_printed_lines_work_and_a_stop_stops_everything(started, tmp_path, stop):
     emulator = started()
     pid, workdir = emulator.wait_ready()
+    assert os.path.isdir(workdir)
+    if stop == 'ctrl-c':
+        assert_the_printed_lines_work(emulator, str(tmp_path))
     ports = postgres_ports(emulator)
-    os.kill(pid, signal.SIGTERM)
-    assert emulator.wait() == 0, emulator.output()
-    assert_stopped_cleanly(emulator, workdir, ports)
-
-
-def test_sigterm_to_make_stops_the_emulator(started):
-    """`kill <pid of make>`: make passes SIGTERM on to the emulator, which stops cleanly."""
-    emulator = started()
-    dummy, workdir = emulator.wait_ready()
-    ports = postgres_ports(emulator)
-    emulator.process.terminate()
-    assert emulator.wait() == -signal.SIGTERM, emulator.output()
-    assert_stopped_cleanly(emulator, workdir, ports)
-
-
-def fake_postgres(directory, initdb_status):
-    """``postgres --version`` answers as PostgreSQL does; ``initdb`` fails."""
-    for name, script in (('postgres', 'echo "postgres (PostgreSQL) 18.0"'),
-                         ('initdb', 'echo "initdb: broken on purpose" >&2; exit %d' % initdb_status)):
-        path = os.path.join(directory, name)
-        with open(path, 'w', encoding='utf-8') as handle:
-            handle.write('#!/bin/sh\n%s\n' % script)
-        os.chmod(path, 0o755)
+    send, statuses = STOPS[stop]
+    send(emulator, pid)
+    assert emulator.wait() in statuses, emulator.output()
+    assert STOPPED % workdir in emulator.lines, emulator.output()
+    assert 'make: ***' not in emulator.output(), emulator.output()
+    assert not os.path.exists(workdir)
+    assert ports and all(refused(port) for port in ports), ports
+    if os.path.isdir('/proc'):
+        assert not processes_using(workdir)
 
 
 @pytest.mark.parametrize('case', ['missing', 'initdb fails'])
@@ -304,8 +249,12 @@ def test_without_a_real_postgresql_it_says_so_and_fails(started, case):
         bin_path = os.path.join(scratch, 'bin')
         os.mkdir(bin_path)
         os.chmod(bin_path, 0o755)
-        if case != 'missing':
-            fake_postgres(bin_path, 1)
+        for name, script in (('postgres', 'echo "postgres (PostgreSQL) 18.0"'),
+                             ('initdb', 'echo "initdb: broken on purpose" >&2; exit 1')) if case != 'missing' else ():
+            # postgres --version answers as PostgreSQL does; initdb fails
+            with open(os.path.join(bin_path, name), 'w', encoding='utf-8') as handle:
+                handle.write('#!/bin/sh\n%s\n' % script)
+            os.chmod(os.path.join(bin_path, name), 0o755)
         work = os.path.join(scratch, 'work')
         os.mkdir(work)
         emulator = started({'SCALINGO_EMULATOR_PG_BIN': bin_path, 'SCALINGO_EMULATOR_TMPDIR': work})

@@ -3,39 +3,39 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end tests of secrets: no API token, bearer token, database token or password in anything Ansible shows or
-records, each token sent only to its own service, and TLS verified unless told otherwise (with a warning).
+records, and each token sent only to its own service.
 
 The whole flow runs against an emulator of its own, seeded with a fresh random API token, so that every secret of
 the run is unique: ansible-playbook at -vvvv with --diff, check mode and real runs, failures whose bodies echo the
 secrets back (JSON errors, plain text, an HTML page), a refused API token, a database token given as an option, a
-run without TLS verification. Every byte of stdout and stderr and every result the callback received is scanned
-for every secret. Passwords that Scalingo generated may appear in the documented ``password`` key of a result, and
-nowhere else.
+run without TLS verification, and return_connection with passwords that URL-encoders change. Every byte of stdout and
+stderr and every result the callback received is scanned for every secret, in every form (``secret_forms``).
+Passwords that Scalingo generated may appear in the documented ``password`` key of a result (and in the URI of
+``connection_uri``), and nowhere else.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime
-import http.server
-import ipaddress
 import json
-import os
 import re
 import secrets
-import ssl
-import threading
 
 import pytest
 
 from e2e_support import (
+    INFO_MODULE,
+    USER_MODULE,
+    USERS_MODULE,
     Ansible,
     Postgres,
     check_and_real,
-    fault,
+    find_leaks,
     info_task,
+    issued_secrets,
     new_password,
     own_emulator,
+    psycopg,
     user_task,
 )
 
@@ -57,29 +57,24 @@ def secret_ansible(secret_emu, tmp_path):
     secret_emu.reset(users=True)
 
 
-def tokens_issued(log):
-    """Every bearer and database token the emulator handed out during the run."""
-    issued = []
-    for entry in log:
-        if entry['status'] != 200 or not entry['response_body']:
-            continue
-        if entry['route'] == 'auth.exchange':
-            issued.append(json.loads(entry['response_body'])['token'])
-        elif entry['route'] == 'api.addon_token':
-            issued.append(json.loads(entry['response_body'])['addon']['token'])
-    return issued
+def fault(route, **spec):
+    return dict(spec, route=route)
 
 
-def passwords_generated(log):
-    """Every password the emulator generated during the run (creations and resets), whether or not its answer got
-    through."""
-    generated = []
-    for entry in log:
-        if entry['route'] in ('users.create', 'users.reset') and entry['operation_status'] in (200, 201):
-            body = json.loads(entry['response_body']) if entry['response_body'].startswith('{') else {}
-            if body.get('password'):
-                generated.append(body['password'])
-    return generated
+def with_faults(tasks, control_url, at_task):
+    """``tasks``, each one named in ``at_task`` (``{task name: [fault(...), ...]}``) after a task that adds those
+    emulator faults through its control API (tests/emulator/README.md): armed as that task starts, so that one run
+    holds many fault scenarios and a fault meant for one task is never consumed by another. The arming tasks have
+    no_log, as the faults' bodies echo secrets; the control API is not in the emulator's request log."""
+    assert set(at_task) <= {task['name'] for task in tasks}, 'at_task names no task of the play'
+    armed = []
+    for task in tasks:
+        if task['name'] in at_task:
+            armed.append({'name': 'faults for ' + task['name'], 'no_log': True, 'ansible.builtin.uri': {
+                'url': control_url + '/_emulator/faults', 'method': 'POST', 'body_format': 'json',
+                'body': at_task[task['name']], 'status_code': 201}})
+        armed.append(task)
+    return armed
 
 
 def request_text(entry):
@@ -110,7 +105,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
     target = {'app': SECRET_APP, 'addon': addon}
     by_token = {'addon': addon, 'database_token': database_token}
     u1, u2, u3, u4 = 'e2e-secret-one', 'e2e-secret-two', 'e2e-secret-three', 'e2e-secret-four'
-    user, info = 'scalingo.cloud.database_user', 'scalingo.cloud.database_user_info'
+    user, info = USER_MODULE, INFO_MODULE
     tasks = (
         check_and_real('create with a password', user, dict(target, name=u1, password=p1))
         + check_and_real('create with a generated password', user, dict(target, name=u2))
@@ -155,7 +150,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
         ],
         'a wrong API token': [fault('auth.exchange', status=401, count=1, body={'error': 'invalid token %s' % wrong_token})],
     }
-    run = secret_ansible.playbook(tasks, at_task=at_task, extra_args=['-vvvv'])
+    run = secret_ansible.playbook(with_faults(tasks, emu.urls['control'], at_task), extra_args=['-vvvv'])
 
     # The run did what it should: the secrets were really there to leak.
     results = {r['task']: r for r in run.records if not r['item']}
@@ -165,21 +160,19 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
     assert results['fetched tokens echoed']['result']['failure']['status'] == 403
     generating = ('create with a generated password', 'reset', 'recreate read-write, generated')
     returned = [results[task]['result']['password'] for task in generating]
-    generated = passwords_generated(run.log)
+    issued = issued_secrets(run.log)
+    generated = [secret for label, secret in issued.items() if label.startswith('generated')]
     assert sorted(returned) == sorted(generated) and len(set(generated)) == 3
-    issued = tokens_issued(run.log)
-    assert len(issued) >= 20
+    tokens = {label: secret for label, secret in issued.items() if not label.startswith('generated')}
+    assert len(tokens) >= 20
     assert 'validate_certs is false' in run.output()
-
-    every_secret = dict(known)
-    every_secret.update(('issued token %d' % i, token) for i, token in enumerate(issued))
-    every_secret.update(('generated password %d' % i, password) for i, password in enumerate(generated))
+    every_secret = dict(known, **issued)
 
     # 1. stdout and stderr at -vvvv: a generated password only as the value of a "password" key.
     output = run.stdout + '\n' + run.stderr
     for password in generated:
         output = output.replace('"password": "%s"' % password, '"password": "(returned)"')
-    found = sorted(label for label, secret in every_secret.items() if secret in output)
+    found = find_leaks(output, every_secret)
     assert not found, 'secrets in the output of ansible-playbook: %s' % found
 
     # 2. What the callback received, in full: a generated password only under the result's "password" key.
@@ -190,7 +183,7 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
             result.pop('password')
         recorded.append(json.dumps(dict(record, result=result), sort_keys=True))
     recorded = '\n'.join(recorded)
-    found = sorted(label for label, secret in every_secret.items() if secret in recorded)
+    found = find_leaks(recorded, every_secret)
     assert not found, 'secrets in the results the callback received: %s' % found
     assert not re.search(r'tk-us-[A-Za-z0-9_-]{20,}', output + recorded)
     pg.assert_owner_untouched()
@@ -201,95 +194,70 @@ def test_no_secret_anywhere_and_each_token_to_its_own_service(secret_ansible, se
         assert entry['token_kind'] in expected, entry
     assert services_sent_to(run.log, api_token) == {'auth'}
     assert services_sent_to(run.log, wrong_token) == {'auth'}
-    bearers = tokens_issued([e for e in run.log if e['route'] == 'auth.exchange'])
-    for token in issued:
-        assert services_sent_to(run.log, token) == ({'api'} if token in bearers else {'db'}), token
+    for label, token in tokens.items():
+        assert services_sent_to(run.log, token) == ({'api'} if label.startswith('bearer') else {'db'}), label
     assert services_sent_to(run.log, database_token) == {'db'}
     assert services_sent_to(run.log, own_bearer) == {'api'}
     for label in ('p1', 'p2', 'p3', 'p4', 'p5'):
         assert services_sent_to(run.log, known[label]) == {'db'}, label
 
 
-# --- TLS -----------------------------------------------------------------------------------------------------------
-
-def _self_signed(directory):
-    """A certificate for 127.0.0.1 that no one trusts, made with cryptography (a dependency of ansible-core)."""
-    from cryptography import x509  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
-    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-                   .not_valid_after(now + datetime.timedelta(hours=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                                  critical=False)
-                   .sign(key, hashes.SHA256()))
-    cert_path, key_path = os.path.join(directory, 'cert.pem'), os.path.join(directory, 'key.pem')
-    with open(cert_path, 'wb') as handle:
-        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, 'wb') as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    return cert_path, key_path
+# The documented recipe for the URI of a given password (docs/user-guide.md, the EXAMPLES of database_user).
+RECIPE = ("{{ c.scheme }}://%s:{{ pw | urlencode | replace('/', '%%2F') }}@{{ c.host }}:{{ c.port }}/{{ c.database }}"
+          "?{{ c.options | urlencode }}")
 
 
-class _Refusing(http.server.BaseHTTPRequestHandler):
-    """Answers every request 401, and remembers it."""
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        self.server.seen.append(self.path)
-        body = b'{"error": "invalid token"}'
-        self.send_response(401)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):  # pylint: disable=arguments-differ
-        pass
+def odd_password():
+    """A unique password with every character URL-encoders treat differently: / ! * ( ) ~ space % + & =."""
+    return 'E2e/!*() %~+&=_' + secrets.token_urlsafe(24)
 
 
-@pytest.fixture
-def untrusted_https(tmp_path):
-    """An HTTPS server on 127.0.0.1 with a self-signed certificate."""
-    pytest.importorskip('cryptography')
-    cert, key = _self_signed(str(tmp_path))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Refusing)
-    server.seen = []
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def without(text, allowed):
+    """``text`` where each allowed string (a returned URI, a returned password as a JSON value) is blanked out."""
+    for value in sorted(allowed, key=len, reverse=True):
+        text = text.replace(value, '(allowed)')
+    return text
 
 
-def test_tls_is_verified_by_default_and_a_warning_says_when_it_is_not(ansible, emu, untrusted_https):
-    """Against a server whose certificate no one trusts: refused by default, before any HTTP request; with
-    validate_certs: false the request goes through and the task warns. No warning by default."""
-    url = 'https://127.0.0.1:%d' % untrusted_https.server_address[1]
-    target = {'app': 'emu-demo-app', 'addon': 'postgresql'}
-    run = ansible.playbook([
-        info_task('verified by default', dict(target, auth_url=url), ignore_errors=True),
-        info_task('not verified', dict(target, auth_url=url, validate_certs=False), ignore_errors=True),
-        info_task('the emulator, verified by default', dict(target)),
-    ])
-    failed = run.result('verified by default')
-    assert failed['msg'].startswith('Could not reach 127.0.0.1 (POST %s/v1/tokens/exchange)' % url), failed['msg']
-    assert 'TLS certificate verification failed' in failed['msg'] and 'set validate_certs to false only' in failed['msg']
-    assert untrusted_https.seen == ['/v1/tokens/exchange'], 'only the unverified run may have sent a request'
+def test_return_connection_shows_a_given_password_in_no_form(secret_ansible, secret_emu, tmp_path):
+    """return_connection at -vvvv (the rest of it: tests/integration/targets/database_user/tasks/connection.yml and
+    tests/unit/plugins/modules/test_return_connection.py). A given password is never returned; the playbook builds its
+    URI as the docs show, and that URI logs in as it is."""
+    pg = Postgres(secret_emu, secret_emu.addon_id(SECRET_APP, 'postgresql'))
+    ro_password, many_password = odd_password(), odd_password()
+    path, built = str(tmp_path / 'results.json'), str(tmp_path / 'built.url')
+    target = {'app': SECRET_APP, 'addon': 'postgresql', 'return_connection': True}
+    tasks = [
+        info_task('info', dict(target), register='info'),
+        user_task('read-write, generated', dict(target, name='e2e-conn-rw'), register='rw', no_log=True),
+        user_task('read-only, given', dict(target, name='e2e-conn-ro', read_only=True, password=ro_password),
+                  register='ro'),
+        {'name': 'two users', USERS_MODULE: dict(target, users=[
+            {'name': 'e2e-conn-many-gen'}, {'name': 'e2e-conn-many-given', 'read_only': True, 'password': many_password}]),
+         'register': 'many', 'no_log': True},
+        {'name': 'the URI of the given password, built as the docs show',
+         'ansible.builtin.copy': {'content': RECIPE % 'e2e-conn-ro', 'dest': built, 'mode': '0600'},
+         'vars': {'c': '{{ ro.connection }}', 'pw': ro_password}, 'no_log': True},
+        {'name': 'store the results', 'no_log': True, 'ansible.builtin.copy': {
+            'content': '{{ dict(info=info, rw=rw, ro=ro, many=many) | to_json }}', 'dest': path, 'mode': '0600'}},
+    ]
+    run = secret_ansible.playbook(tasks, extra_args=['-vvvv'])
+    with open(path) as handle:
+        stored = handle.read()
+    results = json.loads(stored)
 
-    refused = run.result('not verified')
-    assert 'HTTP 401' in refused['msg'] and 'Check the API token' in refused['msg']
-    warnings = [line for line in run.output().splitlines() if 'validate_certs is false' in line]
-    assert len(warnings) == 1 and '[WARNING]' in warnings[0], run.output()
-    assert run.record('the emulator, verified by default')['status'] == 'ok'
-    assert emu.api_token('owner') not in run.output()
+    # 1. the given passwords and the protected user's password, in no form, anywhere
+    given = {'given ro': ro_password, 'given many': many_password, 'protected': pg.info['owner_password']}
+    for label, text in (('output', run.output()), ('callback', json.dumps(run.records)), ('stored results', stored)):
+        assert not find_leaks(text, given), '%s in the %s' % (find_leaks(text, given), label)
+    # 2. the generated passwords only inside their URIs and as returned passwords
+    generated = {'rw': results['rw']['password'], 'many': results['many']['passwords']['e2e-conn-many-gen']}
+    allowed = [results['rw']['connection_uri'], results['many']['connection_uris']['e2e-conn-many-gen'],
+               '"password": "%s"' % generated['rw'], '"e2e-conn-many-gen": "%s"' % generated['many']]
+    for label, text in (('output', run.output()), ('stored results', stored)):
+        assert not find_leaks(without(text, allowed), generated), label
+
+    # 3. the URI the playbook built logs in as it is
+    with open(built) as handle, psycopg.connect(handle.read(), connect_timeout=5, autocommit=True) as conn:
+        assert conn.execute('SELECT current_user').fetchone()[0] == 'e2e-conn-ro'
+    pg.assert_owner_untouched()

@@ -2,11 +2,7 @@
 # Copyright (c) scalingo.cloud contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Callback of the end-to-end tests: appends every task result, in full, to a JSON lines file.
-
-Each line also has ``started`` and ``ended`` (time.time()): when the task started, and when its result came. The
-tests match the emulator's request log against them. Loop items carry the same ``started`` as their task: the
-worker may start the next item before the result of the previous one gets here, so items have no window of their own.
+"""Callback of the end-to-end tests: appends every task result (and loop item), in full, to a JSON lines file.
 
 The tests enable it with ANSIBLE_CALLBACK_PLUGINS=<this dir>, ANSIBLE_CALLBACKS_ENABLED=e2e_recorder and
 E2E_RESULTS_FILE=<path>; the normal stdout callback still prints as usual.
@@ -16,27 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 from ansible.plugins.callback import CallbackBase
-
-DOCUMENTATION = r'''
-name: e2e_recorder
-type: aggregate
-short_description: Record task results for the end-to-end tests
-description:
-  - Appends one JSON line per task result (and per loop item) to the file named by E2E_RESULTS_FILE.
-requirements:
-  - E2E_RESULTS_FILE set in the environment
-'''
-
-
-def _attr(result, name):
-    """``result.task`` on ansible-core 2.19+, ``result._task`` before."""
-    value = getattr(result, name, None)
-    if value is None:
-        value = getattr(result, '_' + name)
-    return value
 
 
 class CallbackModule(CallbackBase):
@@ -45,30 +22,13 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = 'e2e_recorder'
     CALLBACK_NEEDS_ENABLED = True
 
-    def __init__(self, *args, **kwargs):
-        super(CallbackModule, self).__init__(*args, **kwargs)
-        self._started = {}
-
-    def v2_playbook_on_task_start(self, task, is_conditional):
-        self._started[task._uuid] = time.time()
-
-    def v2_playbook_on_handler_task_start(self, task):
-        self._started[task._uuid] = time.time()
-
     def _record(self, status, result, item=False):
         path = os.environ.get('E2E_RESULTS_FILE')
         if not path:
             return
-        task = _attr(result, 'task')
-        record = dict(
-            task=task.get_name(),
-            host=_attr(result, 'host').get_name(),
-            status=status,
-            item=item,
-            result=_attr(result, 'result'),
-            started=self._started.get(task._uuid, 0.0),
-            ended=time.time(),
-        )
+        # result.task, .host and .result: ansible-core 2.19+ (make e2e runs the newest line only)
+        record = dict(task=result.task.get_name(), host=result.host.get_name(), status=status, item=item,
+                      result=result.result)
         with open(path, 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(record, default=str, sort_keys=True) + '\n')
 
