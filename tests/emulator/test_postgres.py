@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from emulator_client import DEMO, GOOD_PW, OTHER_PW, TWIN, create_body, pg_connect, psycopg
+from emulator_client import DEMO, GOOD_PW, OTHER_PW, TWIN, create_body, patch_body, pg_connect, psycopg
 
 
 def test_pg_read_only_and_read_write_users(pg, owner, ids):
@@ -53,8 +53,7 @@ def test_pg_password_change_and_reset(pg, owner, ids):
     addon = ids["pg"]
     token = owner.addon_token(DEMO, addon)
     assert owner.db("POST", addon, body=create_body("rotating", GOOD_PW), token=token).status == 201
-    patch = {"database_user": {"database_id": addon, "password": OTHER_PW, "password_confirmation": OTHER_PW}}
-    assert owner.db("PATCH", addon, "/rotating", body=patch, token=token).status == 200
+    assert owner.db("PATCH", addon, "/rotating", body=patch_body(OTHER_PW), token=token).status == 200
     with pytest.raises(psycopg.OperationalError):
         pg_connect(pg, addon, "rotating", GOOD_PW)
     pg_connect(pg, addon, "rotating", OTHER_PW).close()

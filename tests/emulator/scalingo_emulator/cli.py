@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 
 from . import announce, seeds
@@ -77,7 +78,7 @@ def main(argv=None):
         return 1
     try:
         if args.state_file:
-            emulator.write_state_file(args.state_file)
+            write_json_atomic(args.state_file, emulator.state())
         urls = emulator.urls
         sys.stdout.write("scalingo-emulator ready in %.2fs: auth=%s api=%s db=%s control=%s postgres=%s\n" % (
             emulator.startup_seconds, urls["auth"], urls["api"], urls["db"], urls["control"],
@@ -110,3 +111,24 @@ def _report_stop(emulator):
         "PostgreSQL stopped, " if emulator.pg_enabled else "", emulator.workdir))
     sys.stdout.flush()
     return 0
+
+
+def write_json_atomic(path, data):
+    """Write a JSON file through a temporary file and a rename: whoever sees the file sees all of it."""
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".emulator-", suffix=".json.tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

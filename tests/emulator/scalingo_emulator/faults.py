@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
 from collections import deque
 
-from .replies import Reply, status_phrase
-from .routing import route_matches
+from .routing import Reply, status_phrase
 
 FAULT_ACTIONS = ("status", "drop", "reset", "delay", "hold")
 FAULT_KEYS = ("route", "action", "status", "retry_after", "body", "content_type", "when", "delay", "count",
-              "addon_id", "path_contains", "trickle", "until", "region")
+              "path_contains", "trickle", "until")
 # A held request waits at most this long for the others of its group.
 HOLD_TIMEOUT = 60.0
 
@@ -69,11 +69,7 @@ class Fault(object):
         else:
             self.remaining = count
         self.count = count
-        self.addon_id = spec.get("addon_id")
         self.path_contains = spec.get("path_contains")
-        self.region = spec.get("region")  # only the regional API and Database API of that region
-        if self.region is not None and not isinstance(self.region, str):
-            raise ValueError("fault region must be a region name")
         self.hits = 0
 
     @staticmethod
@@ -86,8 +82,6 @@ class Fault(object):
                 action = "delay"
             else:
                 raise ValueError("fault needs an action (%s) or a status" % ", ".join(FAULT_ACTIONS))
-        if action == "drop_connection":
-            action = "drop"
         if action not in FAULT_ACTIONS:
             raise ValueError("fault action must be one of %s" % ", ".join(FAULT_ACTIONS))
         return action
@@ -97,16 +91,12 @@ class Fault(object):
         """Does the fault answer in place of the operation (or after it)? "delay" and "hold" only make it wait."""
         return self.action not in ("delay", "hold")
 
-    def matches(self, service, method, path, route_name, params, region=None):
+    def matches(self, request):
         if self.remaining is not None and self.remaining <= 0:
             return False
-        if self.region and region != self.region:
+        if self.path_contains and self.path_contains not in request.path:
             return False
-        if self.addon_id and params.get("db") != self.addon_id and params.get("addon") != self.addon_id:
-            return False
-        if self.path_contains and self.path_contains not in path:
-            return False
-        return route_matches(self.route, service, method, path, route_name)
+        return fnmatch.fnmatchcase(request.route, self.route)
 
     def consume(self):
         self.hits += 1
@@ -136,13 +126,9 @@ class Fault(object):
         return Reply(status, {"error": status_phrase(status)}, headers=headers)
 
     def to_dict(self):
-        return {
-            "id": self.id, "route": self.route, "action": self.action, "status": self.status,
-            "retry_after": self.retry_after, "body": self.body, "content_type": self.content_type,
-            "when": self.when, "delay": self.delay, "count": self.count, "remaining": self.remaining,
-            "addon_id": self.addon_id, "path_contains": self.path_contains, "hits": self.hits,
-            "trickle": self.trickle, "until": self.until, "held": self.held, "region": self.region,
-        }
+        described = {key: getattr(self, key) for key in FAULT_KEYS}
+        described.update(id=self.id, remaining=self.remaining, hits=self.hits, held=self.held)
+        return described
 
 
 def rate_limited_reply(rate_limit_body, headers):
@@ -191,11 +177,11 @@ class Faults(object):
                 self._faults = [f for f in self._faults if f.id != int(fault_id)]
             return before - len(self._faults)
 
-    def pick(self, service, method, path, route_name, params, region=None):
-        """The fault that takes this request (and counts it), or None."""
+    def pick(self, request):
+        """The fault that takes this request (a routing.Request), and counts it; or None."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(service, method, path, route_name, params, region):
+                if fault.matches(request):
                     fault.consume()
                     return fault
             return None
@@ -233,9 +219,6 @@ class RateLimit(object):
         while self._window and self._window[0] <= now - settings["api_rate_window"]:
             self._window.popleft()
         if len(self._window) >= limit:
-            headers = []
-            if settings["rate_limit_retry_after"] is not None:
-                headers.append(("Retry-After", str(settings["rate_limit_retry_after"])))
-            return rate_limited_reply(settings["rate_limit_body"], headers)
+            return rate_limited_reply(settings["rate_limit_body"], [])
         self._window.append(now)
         return None

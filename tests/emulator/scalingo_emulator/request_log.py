@@ -3,36 +3,19 @@
 
 from __future__ import annotations
 
-import base64
 import copy
+import fnmatch
 import time
 from collections import deque
-
-from .routing import SERVICE_ALIASES, route_matches
 
 MAX_LOGGED_BODY = 65536
 MAX_LOG_ENTRIES = 20000
 
 
 def _as_text(data):
-    if data is None:
-        return ""
     if isinstance(data, bytes):
-        text = data[:MAX_LOGGED_BODY].decode("utf-8", errors="replace")
-    else:
-        text = str(data)[:MAX_LOGGED_BODY]
-    return text
-
-
-def _decode_basic(header):
-    """The clear text of a Basic Authorization header ("user:secret"), or ""."""
-    scheme, dummy, value = (header or "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        return base64.b64decode(value.strip(), validate=True).decode("utf-8", "replace")
-    except ValueError:
-        return ""
+        return data[:MAX_LOGGED_BODY].decode("utf-8", errors="replace")
+    return "" if data is None else str(data)[:MAX_LOGGED_BODY]
 
 
 class RequestLog(object):
@@ -98,35 +81,24 @@ class RequestLog(object):
             counter["statuses"][key] = counter["statuses"].get(key, 0) + 1
 
     def select(self, service=None, route=None, method=None, since=None, region=None):
-        """Copies of the entries, filtered (route accepts the fault route patterns; region: the regional APIs' and
-        Database APIs' of that region)."""
+        """Copies of the entries, filtered (route: a glob over route names, as faults take it; region: the regional
+        APIs' and Database APIs' of that region)."""
         with self._lock:
             entries = list(self._entries)
         out = []
         for entry in entries:
-            if service and entry["service"] != SERVICE_ALIASES.get(service, service):
+            if service and entry["service"] != service:
                 continue
             if region and entry["region"] != region:
                 continue
             if method and entry["method"] != method.upper():
                 continue
-            if route and not route_matches(route, entry["service"], entry["method"], entry["path"], entry["route"]):
+            if route and not fnmatch.fnmatchcase(entry["route"], route):
                 continue
             if since is not None and entry["seq"] <= since:
                 continue
             out.append(copy.deepcopy(entry))
         return out
-
-    def find(self, needle):
-        """Entries whose request or response headers/bodies contain ``needle`` (Basic credentials decoded)."""
-        found = []
-        for entry in self.select():
-            haystack = [entry["request_body"], entry["response_body"], entry["raw_path"]]
-            haystack += [pair[1] for pair in entry["request_headers"]] + [pair[1] for pair in entry["response_headers"]]
-            haystack += [_decode_basic(v) for (k, v) in entry["request_headers"] if k.lower() == "authorization"]
-            if any(needle in h for h in haystack if h):
-                found.append(entry)
-        return found
 
     def counters(self):
         with self._lock:
