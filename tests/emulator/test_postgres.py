@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from emulator_client import DEMO, GOOD_PW, OTHER_PW, TWIN, create_body, patch_body, pg_connect, psycopg
@@ -84,12 +82,3 @@ def test_pg_twin_addons_are_separate_servers(pg, owner, ids):
     # the protected user owns the database and can log in with the password given in the state
     with pg_connect(pg, ids["twin1"], one["owner"], one["owner_password"]) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] == one["dbname"]
-
-
-def test_pg_hba_requires_password_over_tcp(pg, ids):
-    info = pg.pg_info(ids["pg"])
-    with open(os.path.join(info["data_dir"], "pg_hba.conf")) as handle:
-        rules = [line.split() for line in handle if line.strip() and not line.startswith("#")]
-    assert ["host", "all", "all", "127.0.0.1/32", "scram-sha-256"] in rules
-    assert all(rule[-1] != "trust" for rule in rules if rule[0] != "local")
-    assert all(rule[2] == "postgres" for rule in rules if rule[0] == "local")

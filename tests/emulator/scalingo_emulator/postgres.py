@@ -45,17 +45,11 @@ def cleanup_stale_workdirs():
     for path in glob.glob(pattern):
         try:
             with open(os.path.join(path, "owner.pid")) as handle:
-                pid = int(handle.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        try:
-            os.kill(pid, 0)
-            continue  # still alive
+                os.kill(int(handle.read().split()[0]), 0)
         except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue
-        shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
+        except (OSError, ValueError, IndexError):
+            continue  # no owner.pid, or an owner this user may not signal
 
 
 def make_workdir():
@@ -68,12 +62,9 @@ def make_workdir():
 
 
 def _free_port(host):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 def _load_prctl():
@@ -275,14 +266,8 @@ class PgCluster(object):
             rows = self._conn().execute("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(%s)", (list(names),)).fetchall()
         out = {}
         for rolname, rolpassword in rows:
-            if rolpassword is None:
-                out[rolname] = None
-            elif rolpassword.startswith("SCRAM-SHA-256$"):
-                out[rolname] = "SCRAM-SHA-256"
-            elif rolpassword.startswith("md5"):
-                out[rolname] = "MD5"
-            else:
-                out[rolname] = None
+            rolpassword = rolpassword or ""
+            out[rolname] = "SCRAM-SHA-256" if rolpassword.startswith("SCRAM-SHA-256$") else "MD5" if rolpassword.startswith("md5") else None
         return out
 
     @staticmethod
@@ -365,18 +350,16 @@ class PgBackend(object):
 
     superuser = "postgres"
 
-    def __init__(self, mode="auto", bin_dir=None, die_with_parent=True):
-        self.requested_mode = mode
-        self.mode = None  # "embedded" or "system" once resolved
-        self.bin_dir = bin_dir
+    def __init__(self, mode, bin_dir, workdir, die_with_parent=True):
+        """``mode`` and ``bin_dir``, as ``resolve`` found them: "embedded" or "system", and where the binaries are."""
+        import psycopg  # pylint: disable=import-outside-toplevel
+        self.psycopg = psycopg
+        self.mode, self.bin_dir, self.workdir = mode, bin_dir, workdir
         self.die_with_parent = die_with_parent
-        self.workdir = None
-        self.template_data = None
-        self.version = None
+        self.template_data = self.version = None
         self.major = 0
-        self.run_user = None
+        self.run_user = self._pick_run_user()
         self.clusters = {}
-        self.psycopg = None
 
     @staticmethod
     def resolve(mode, bin_dir):
@@ -461,30 +444,24 @@ class PgBackend(object):
                     os.chmod(path, os.stat(path).st_mode | 0o444)
         self.bin_dir = os.path.join(dest_install, "bin")
 
-    def prepare(self, workdir, mode, bin_dir):
-        import psycopg  # noqa
-        self.psycopg = psycopg
-        self.mode = mode
-        self.bin_dir = bin_dir
-        self.workdir = workdir
-        self.run_user = self._pick_run_user()
+    def prepare(self):
+        """Check that the binaries run, and make the initdb template every cluster copies."""
         version = self._can_run()
-        if version is None and self.run_user is not None and mode == "embedded":
+        if version is None and self.run_user is not None and self.mode == "embedded":
             self._copy_embedded()
             version = self._can_run()
         if version is None:
             raise EmulatorError("cannot run %s as %s" % (self.binary("postgres"), self.run_user[0] if self.run_user else "this user"))
         found = re.search(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)*)", version) or re.search(r"(\d+(?:\.\d+)+)", version)
         self.version = found.group(1) if found else version
-        major = int(re.match(r"(\d*)", self.version).group(1) or 0)
-        self.major = major
-        template = os.path.join(workdir, "template")
+        self.major = int(re.match(r"(\d*)", self.version).group(1) or 0)
+        template = os.path.join(self.workdir, "template")
         os.mkdir(template, 0o700)
         self.chown(template)
         self.template_data = os.path.join(template, "data")
         cmd = [self.binary("initdb"), "-D", self.template_data, "-U", self.superuser, "-A", "trust", "-E", "UTF8",
                "--locale=C", "-N", "--wal-segsize=1"]
-        if major >= 14:
+        if self.major >= 14:
             cmd.append("--no-instructions")
         try:
             subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

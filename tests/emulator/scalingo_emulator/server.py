@@ -27,10 +27,8 @@ class Server(ThreadingHTTPServer):
         ThreadingHTTPServer.__init__(self, address, Handler)
 
     def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, socket.timeout, OSError)):
-            return
-        ThreadingHTTPServer.handle_error(self, request, client_address)
+        if not isinstance(sys.exc_info()[1], OSError):  # a client gone, or a timeout, is no error of the emulator's
+            ThreadingHTTPServer.handle_error(self, request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -155,16 +153,12 @@ class Endpoints(object):
             thread.join(5)
         self._threads = []
 
-    def ports(self, default_region):
-        """``{"auth", "api", "db", "control"}``: the default region's regional API and Database API."""
-        return OrderedDict((service, server.server_address[1]) for (service, region), server in self._servers.items()
-                           if region in (None, default_region))
-
-    def region_ports(self, region):
-        """``{"api", "db"}`` of a region; KeyError for a region the emulator does not serve."""
+    def ports(self, region, shared=True):
+        """``{service: port}``: ``region``'s regional API and Database API, with auth and control when ``shared``
+        (else KeyError for a region the emulator does not serve)."""
         ports = OrderedDict((service, server.server_address[1]) for (service, served), server in self._servers.items()
-                            if served == region)
-        if not ports:
+                            if served == region or (shared and served is None))
+        if not ports and not shared:
             raise KeyError(region)
         return ports
 
