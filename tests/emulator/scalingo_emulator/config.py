@@ -109,8 +109,6 @@ def _default_database_name(app_name, addon_id):
 
 
 def _normalize_api_tokens(tokens):
-    if isinstance(tokens, dict):
-        tokens = [dict(v, name=k) for k, v in tokens.items()]
     seen = set()
     out_tokens = []
     for idx, tok in enumerate(tokens):
@@ -124,12 +122,9 @@ def _normalize_api_tokens(tokens):
         tok.setdefault("limited_block", "addon_token")
         if tok["limited_block"] not in LIMITED_BLOCKS:
             raise EmulatorError("api token %s: limited_block must be one of %s" % (tok["name"], ", ".join(LIMITED_BLOCKS)))
-        user = dict(tok.get("user") or {})
-        user.setdefault("id", "us-" + str(uuid.uuid5(uuid.NAMESPACE_URL, tok["name"])))
-        user.setdefault("username", "emu-" + tok["name"])
-        user.setdefault("email", "%s@example.test" % tok["name"])
-        user.setdefault("fullname", "Emulator %s" % tok["name"])
-        tok["user"] = user
+        tok["user"] = dict({"id": "us-" + str(uuid.uuid5(uuid.NAMESPACE_URL, tok["name"])), "username": "emu-" + tok["name"],
+                            "email": "%s@example.test" % tok["name"], "fullname": "Emulator %s" % tok["name"]},
+                           **(tok.get("user") or {}))
         if tok["name"] in seen or tok["token"] in [t["token"] for t in out_tokens]:
             raise EmulatorError("duplicate api token %s" % tok["name"])
         seen.add(tok["name"])

@@ -210,18 +210,10 @@ class App(object):
         }
 
 
-def _b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _jwt_like(payload):
     """A token shaped like a JWT (header.payload.signature); the signature is random."""
-    header = {"alg": "HS512", "typ": "JWT"}
-    return ".".join([
-        _b64url(json.dumps(header, separators=(",", ":")).encode()),
-        _b64url(json.dumps(payload, separators=(",", ":")).encode()),
-        _b64url(secrets.token_bytes(32)),
-    ])
+    parts = [json.dumps(part, separators=(",", ":")).encode() for part in ({"alg": "HS512", "typ": "JWT"}, payload)]
+    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode("ascii") for part in parts + [secrets.token_bytes(32)])
 
 
 class Tokens(object):
