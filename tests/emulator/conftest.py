@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 """Fixtures of the emulator's own tests (not of the collection).
 
-Run: make collection, then python -m pytest tests/emulator -q from the collection copy (README.md).
-One emulator serves each test module; every test leaves it as seeded (fixture ``emu``).
+make e2e runs them, from the collection copy. One emulator serves each test module; every test leaves it as seeded
+(fixture ``emu``).
 PostgreSQL tests are skipped when the emulator runs without its PostgreSQL backend.
 """
 
@@ -56,13 +56,6 @@ def pg(emu):
 
 @pytest.fixture()
 def ids(emu):
-    return {
-        "pg": emu.addon_id(DEMO, "postgresql"),
-        "mysql": emu.addon_id(DEMO, "mysql"),
-        "mongodb": emu.addon_id(DEMO, "mongodb"),
-        "influxdb": emu.addon_id(DEMO, "influxdb"),
-        "redis": emu.addon_id(DEMO, "redis"),
-        "twin1": emu.addon_id(TWIN, "postgresql", 0),
-        "twin2": emu.addon_id(TWIN, "postgresql", 1),
-        "elasticsearch": emu.addon_id(TWIN, "elasticsearch"),
-    }
+    found = {kind: emu.addon_id(DEMO, kind) for kind in ("mysql", "mongodb", "influxdb", "redis")}
+    return dict(found, pg=emu.addon_id(DEMO, "postgresql"), twin1=emu.addon_id(TWIN, "postgresql", 0),
+                twin2=emu.addon_id(TWIN, "postgresql", 1), elasticsearch=emu.addon_id(TWIN, "elasticsearch"))

@@ -22,7 +22,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = os.path.join(HERE, "seed.yml")
 DEMO = "emu-demo-app"
 TWIN = "emu-twin-pg"
-LEGACY = "emu-legacy-app"
 # the one app of osc-secnum-fr1: a PostgreSQL addon whose users are kept in memory, and a suspended MySQL
 SECNUM = "emu-secnum-app"
 SECNUM_PG = "ad-b144ed56-979c-42b9-b175-64bfd09dcc30"
@@ -31,6 +30,8 @@ SECNUM_MYSQL = "ad-30c7487f-d866-4ff9-ad4a-252bdbb57abc"
 LEGACY_MYSQL = "ad-c97f42d9-a4f5-43e8-b436-4fe0bfd38fda"
 GOOD_PW = "Correct_Horse_Battery_Staple_42"  # 31 chars
 OTHER_PW = "Another_Long_Password_Value_0987"
+HYPHEN_HINT = "is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens"
+UNDERSCORE_HINT = "is invalid: must start with a letter and contain only letters, digits and underscores"
 
 
 class Resp(object):
@@ -109,6 +110,11 @@ def create_body(name, password=None, read_only=False, confirmation="same"):
     user = {"database_id": "ignored", "name": name, "read_only": read_only, "password": password,
             "password_confirmation": password if confirmation == "same" else confirmation}
     return {"database_user": user}
+
+
+def patch_body(password, confirmation="same"):
+    return {"database_user": {"database_id": "ignored", "password": password,
+                              "password_confirmation": password if confirmation == "same" else confirmation}}
 
 
 def names(resp):

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
-"""The request log, the control API, and the command line (state file, signals, cleanup)."""
+"""The request log, the control API, and the command line (state file, signals, cleanup, --print-env)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,9 @@ import time
 import pytest
 
 from emulator_client import DEMO, GOOD_PW, HERE, LEGACY_MYSQL, SEED, Client, basic, bearer, call, create_body
+
+from scalingo_emulator import announce
+from scalingo_emulator.seeds import many_apps
 
 
 def test_log_records_token_kinds_per_service(emu, ids):
@@ -32,13 +36,9 @@ def test_log_records_token_kinds_per_service(emu, ids):
         ("db", "users.create", "bearer", "addon_token"),
     }
     assert all(e["token_name"] == "owner" for e in emu.requests())
-    # the API token was only ever sent to the auth service
-    assert {e["service"] for e in emu.find_in_log(client.api_token)} == {"auth"}
-    assert {e["service"] for e in emu.find_in_log(client.bearer)} == {"auth", "api"}
-    assert {e["service"] for e in emu.find_in_log(GOOD_PW)} == {"db"}
     entry = emu.requests(route="users.create")[0]
     assert json.loads(entry["request_body"])["database_user"]["name"] == "log-user"
-    assert ["User-Agent", "emulator-tests/1"] in entry["request_headers"]
+    assert ["User-Agent", "emulator-tests/1"] in entry["request_headers"] and entry["token_addon_id"] == ids["mysql"]
 
 
 def test_control_api_over_http(emu, ids):
@@ -48,13 +48,14 @@ def test_control_api_over_http(emu, ids):
     assert state["urls"] == emu.urls and state["addons"][ids["pg"]]["type"] == "postgresql"
     if emu.pg_enabled:
         assert state["addons"][ids["pg"]]["postgres"]["port"] == emu.pg_info(ids["pg"])["port"]
-    resp = call(control, "POST", "/_emulator/faults", body={"route": "users.list", "status": 504, "count": 1})
+    resp = call(control, "POST", "/_emulator/faults", body={"faults": [{"route": "users.list", "status": 504}]})
     assert resp.status == 201 and len(resp.json()["ids"]) == 1
     assert call(control, "GET", "/_emulator/faults").json()["faults"][0]["status"] == 504
     assert Client(emu).db("GET", ids["mysql"]).status == 504
-    assert call(control, "DELETE", "/_emulator/faults").status == 200
-    resp = call(control, "POST", "/_emulator/settings", body={"name_rule": "camel"})
-    assert resp.status == 400
+    assert call(control, "POST", "/_emulator/faults", body=[{"route": "users.list", "status": 500}] * 2).status == 201
+    assert call(control, "DELETE", "/_emulator/faults").json() == {"cleared": 3}  # the one spent too
+    assert call(control, "POST", "/_emulator/faults", body={"status": 500, "color": "red"}).status == 400
+    assert call(control, "POST", "/_emulator/settings", body={"name_rule": "camel"}).status == 400
     resp = call(emu.urls["db"], "POST", "/_emulator/settings", body={"name_rule": "underscore"})
     assert resp.json()["settings"]["name_rule"] == "underscore"
     log = call(control, "GET", "/_emulator/log?service=db").json()["requests"]
@@ -63,11 +64,9 @@ def test_control_api_over_http(emu, ids):
     assert call(control, "POST", "/_emulator/reset-log").status == 200
     assert call(control, "GET", "/_emulator/log").json()["requests"] == []
     assert call(control, "POST", "/_emulator/expire-tokens", body={"kind": "auth"}).status == 200
+    assert call(control, "POST", "/_emulator/settings", body=b"{not json").status == 400
+    assert call(control, "GET", "/_emulator/nothing").status == 404
     assert call(control, "GET", "/v1/regions").status == 404
-
-
-# ---------------------------------------------------------------------------
-# CLI: state file, signals, cleanup
 
 
 def _alive(pid):
@@ -82,49 +81,54 @@ def _alive(pid):
         return True
 
 
-def test_cli_state_file_and_clean_stop(tmp_path):
+@contextlib.contextmanager
+def command_line(tmp_path, *args):
+    """The emulator started by its command line, with a state file: ``(process, state)`` once it is ready."""
     state_file = tmp_path / "build" / "emulator.json"
-    began = time.time()
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "scalingo_emulator"), "--seed", SEED,
-                             "--state-file", str(state_file), "--set", "name_rule=underscore"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "scalingo_emulator"), "--state-file", str(state_file)]
+                            + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        deadline = time.time() + 60  # only so that nothing hangs
         while not state_file.exists():
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.time() - began < 60
+            assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
             time.sleep(0.05)
-        state = json.loads(state_file.read_text())
-        sys.stderr.write("\nCLI ready in %.2fs (startup_seconds=%s)\n" % (time.time() - began, state["startup_seconds"]))
-        assert state["ready"] is True and state["settings"]["name_rule"] == "underscore"
-        assert set(state["urls"]) == {"auth", "api", "db", "control"}
-        assert state["region_urls"]["osc-fr1"] == {"api": state["urls"]["api"], "db": state["urls"]["db"]}
-        assert set(state["region_urls"]) == {"osc-fr1", "osc-secnum-fr1"}
-        assert state["env"]["SCALINGO_API_TOKEN"].startswith("tk-us-")
-        resp = call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", basic(state["env"]["SCALINGO_API_TOKEN"]))
-        assert resp.status == 200
-        # where each database listens, and its features
-        legacy = state["addons"][LEGACY_MYSQL]
-        assert legacy["features"] == {"force-ssl": "ACTIVATED", "publicly-available": "ACTIVATED"}
-        assert legacy["hostname"].startswith("emu-legacy-app-0481.mysql.a.osc-fr1.scalingo-dbs.com:")
-        for addon in state["addons"].values():
-            if addon["postgres"]:
-                assert addon["hostname"] == "127.0.0.1:%d" % addon["postgres"]["port"]
-        pids = [a["postgres"]["pid"] for a in state["addons"].values() if a["postgres"]]
-        assert all(_alive(pid) for pid in pids)
+        yield proc, json.loads(state_file.read_text())
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         assert not state_file.exists()
-        assert not os.path.exists(state["workdir"])
-        deadline = time.time() + 5
-        while any(_alive(pid) for pid in pids) and time.time() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(pid) for pid in pids)
-        with pytest.raises(ConnectionError):
-            call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", timeout=2)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cli_state_file_and_clean_stop(tmp_path):
+    with command_line(tmp_path, "--seed", SEED, "--set", "name_rule=underscore") as (proc, state):
+        assert state["ready"] is True and state["settings"]["name_rule"] == "underscore"
+        assert set(state["urls"]) == {"auth", "api", "db", "control"} and set(state["region_urls"]) == {"osc-fr1", "osc-secnum-fr1"}
+        assert state["region_urls"]["osc-fr1"] == {"api": state["urls"]["api"], "db": state["urls"]["db"]}
+        resp = call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", basic(state["env"]["SCALINGO_API_TOKEN"]))
+        assert resp.status == 200 and state["env"]["SCALINGO_API_TOKEN"].startswith("tk-us-")
+        # where each database listens, and its features
+        legacy = state["addons"][LEGACY_MYSQL]
+        assert legacy["features"] == {"force-ssl": "ACTIVATED", "publicly-available": "ACTIVATED"}
+        assert legacy["hostname"].startswith("emu-legacy-app-0481.mysql.a.osc-fr1.scalingo-dbs.com:")
+        pids = [a["postgres"]["pid"] for a in state["addons"].values() if a["postgres"]]
+        assert all(a["hostname"] == "127.0.0.1:%d" % a["postgres"]["port"] for a in state["addons"].values() if a["postgres"])
+        assert all(_alive(pid) for pid in pids)
+    assert not os.path.exists(state["workdir"])
+    deadline = time.time() + 5
+    while any(_alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+    with pytest.raises(ConnectionError):
+        call(state["urls"]["auth"], "POST", "/v1/tokens/exchange", timeout=2)
+
+
+def test_the_command_line_starts_a_generated_seed(tmp_path):
+    with command_line(tmp_path, "--seed-apps", "40") as (proc, state):
+        assert [app["name"] for app in state["apps"]] == [app["name"] for app in many_apps(40)["apps"]]
+        assert state["postgres"]["enabled"] is False
 
 
 @pytest.mark.parametrize("how", ["directory", "module"])
@@ -136,13 +140,14 @@ def test_cli_runs_as_a_directory_and_as_a_module(how):
     for option in ("--seed", "--seed-apps", "--state-file", "--pg", "--pg-bin", "--set", "--verbose", "--auth-port", "--control-port",
                    "--print-env"):
         assert option in out
+    both = subprocess.run(command + ["--seed-apps", "3", "--seed", "x.yml"], cwd=HERE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
 
 
 def test_print_env_names_the_first_postgresql_addon_and_keeps_proxies_off_loopback(emu):
     """What --print-env prints (make emulator runs it and tests/e2e/test_e2e_emulator_command.py uses the lines):
     NO_PROXY only when a proxy variable would take the requests, keeping what the variable held."""
-    from scalingo_emulator import announce  # pylint: disable=import-outside-toplevel
-
     state = emu.state()
     plain = announce.describe(state, environ={})
     assert "export SCALINGO_APP=emu-demo-app" in plain

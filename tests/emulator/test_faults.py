@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Faults (statuses, dropped connections, slow answers) and Scalingo's rate limit on the regional API."""
+"""Faults (statuses, dropped connections, slow answers) and Scalingo's rate limit on the regional APIs."""
 
 from __future__ import annotations
 
@@ -9,55 +9,57 @@ import time
 
 import pytest
 
-from emulator_client import DEMO, GOOD_PW, create_body, names, pg_connect, psycopg
+from emulator_client import DEMO, GOOD_PW, SECNUM_MYSQL, SECNUM, create_body, names, pg_connect, psycopg
+
+REGIONS = ("osc-fr1", "osc-secnum-fr1")
 
 
-def test_natural_rate_limit_on_regional_api(emu, owner):
-    owner.bearer  # pylint: disable=pointless-statement
-    emu.set_settings(api_rate_limit=3, rate_limit_retry_after=60)
-    statuses = [owner.api("GET", "/v1/apps/%s/addons" % DEMO).status for dummy in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    resp = owner.api("GET", "/v1/apps/%s/addons" % DEMO)
-    assert resp.headers["retry-after"] == "60" and resp.json() == {"error": "Too Many Requests"}
-    assert owner.exchange().status == 200  # the auth service is not limited
-
-
-def test_scalingo_documented_rate_limit_frees_as_the_window_slides(emu, owner):
-    owner.bearer  # pylint: disable=pointless-statement
-    emu.set_settings(api_rate_limit=2, rate_limit_body="text")  # a minute, as Scalingo documents
-    statuses = [owner.api("GET", "/v1/apps/%s/addons" % DEMO).status for dummy in range(3)]
-    assert statuses == [200, 200, 429]
-    refused = owner.api("GET", "/v1/apps/%s/addons" % DEMO)
+def test_rate_limit_on_each_regional_api_in_its_own_window(emu, owner, ids):
+    token = owner.addon_token(DEMO, ids["mysql"])
+    emu.set_settings(api_rate_limit=2)
+    for region in REGIONS:
+        assert [owner.api("GET", "/v1/apps", region).status for dummy in range(3)] == [200, 200, 429], region
+    assert [e["status"] for e in emu.requests(route="api.apps")] == [200, 200, 429] * 2
+    resp = owner.api("GET", "/v1/apps")
+    assert resp.json() == {"error": "Too Many Requests"} and "retry-after" not in resp.headers
+    # neither the auth service nor the Database APIs are limited
+    assert owner.exchange().status == 200 and owner.db("GET", ids["mysql"], token=token).status == 200
+    # as Scalingo documents it: a plain-text body, no Retry-After; the window slides
+    emu.set_settings(rate_limit_body="text")
+    refused = owner.api("GET", "/v1/apps")
     assert refused.status == 429 and refused.body == b"Retry later" and "retry-after" not in refused.headers
     emu.set_settings(api_rate_window=0.5)
     time.sleep(0.6)  # the window has slid past both requests: allowed again (a lower bound, whatever the load)
-    assert owner.api("GET", "/v1/apps/%s/addons" % DEMO).status == 200
+    assert owner.api("GET", "/v1/apps").status == 200
 
 
-def test_fault_429_with_retry_after_then_ok(emu, owner, ids):
+def test_statuses_their_bodies_and_counts(emu, owner, ids):
     token = owner.addon_token(DEMO, ids["mysql"])
+    emu.reset_log()
     emu.add_fault("users.list", status=429, retry_after=7)
     resp = owner.db("GET", ids["mysql"], token=token)
-    assert resp.status == 429 and resp.headers["retry-after"] == "7"
-    assert resp.json() == {"error": "Too Many Requests"}
-    assert owner.db("GET", ids["mysql"], token=token).status == 200
+    assert (resp.status, resp.headers["retry-after"], resp.json()) == (429, "7", {"error": "Too Many Requests"})
+    emu.add_fault("users.*", status=503, count=2)
+    assert [owner.db("GET", ids["mysql"], token=token).status for dummy in range(3)] == [503, 503, 200]
+    assert emu.counters()["users.list"]["statuses"] == {"429": 1, "503": 2, "200": 1}
+    assert [e["applied"] for e in emu.requests(route="users.list")] == [False, False, False, True]
     emu.set_settings(rate_limit_body="text")
     emu.add_fault("api.addon_token", status=429)
     resp = owner.api("POST", "/v1/apps/%s/addons/%s/token" % (DEMO, ids["mysql"]))
     assert resp.status == 429 and resp.body == b"Retry later" and "retry-after" not in resp.headers
+    emu.add_fault("auth.exchange", status=500)
+    resp = owner.exchange()
+    assert resp.status == 500 and resp.json() == {"error": "Internal Server Error"}
+    emu.add_fault("users.list", status=200, body="<html>proxy</html>", content_type="text/html")
+    resp = owner.db("GET", ids["mysql"], token=token)
+    assert (resp.status, resp.headers["content-type"], resp.body) == (200, "text/html", b"<html>proxy</html>")
+    # a fault matches the servers of every region
+    emu.add_fault("users.list", status=503, path_contains=SECNUM_MYSQL)
+    assert owner.db("GET", ids["mysql"], token=token).status == 200
+    assert owner.db("GET", SECNUM_MYSQL, app=SECNUM).status == 503
 
 
-def test_fault_503_for_next_two(emu, owner, ids):
-    token = owner.addon_token(DEMO, ids["mysql"])
-    emu.reset_log()
-    emu.add_fault("db:GET:/users", status=503, count=2)
-    statuses = [owner.db("GET", ids["mysql"], token=token).status for dummy in range(3)]
-    assert statuses == [503, 503, 200]
-    assert emu.counters()["users.list"]["statuses"] == {"503": 2, "200": 1}
-    assert [e["applied"] for e in emu.requests(route="users.list")] == [False, False, True]
-
-
-def test_fault_drop_after_apply_creates_user(emu, owner, ids):
+def test_drop_after_applying_creates_the_user(emu, owner, ids):
     addon = ids["pg"] if emu.pg_enabled else ids["mysql"]
     token = owner.addon_token(DEMO, addon)
     emu.add_fault("users.create", action="drop", when="after")
@@ -73,7 +75,7 @@ def test_fault_drop_after_apply_creates_user(emu, owner, ids):
     assert resp.status == 422 and resp.json()["errors"]["name"] == ["has already been taken"]
 
 
-def test_fault_drop_before_and_reset_and_502_after(emu, owner, ids):
+def test_drop_before_reset_and_502_after(emu, owner, ids):
     token = owner.addon_token(DEMO, ids["mysql"])
     emu.add_fault("users.create", action="drop")
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
@@ -82,14 +84,14 @@ def test_fault_drop_before_and_reset_and_502_after(emu, owner, ids):
     emu.add_fault("users.list", action="reset")
     with pytest.raises(ConnectionError):
         owner.db("GET", ids["mysql"], token=token)
-    emu.add_fault("db:DELETE:/users/*", status=502, when="after")
+    emu.add_fault("users.delete", status=502, when="after")
     assert owner.db("POST", ids["mysql"], body=create_body("gone-user"), token=token).status == 201
     resp = owner.db("DELETE", ids["mysql"], "/gone-user", token=token)
     assert resp.status == 502 and resp.headers["content-type"].startswith("text/html")
     assert "gone-user" not in names(owner.db("GET", ids["mysql"], token=token))
 
 
-def test_fault_slow_answer(emu, owner, ids):
+def test_slow_answers_and_invalid_faults(emu, owner, ids):
     token = owner.addon_token(DEMO, ids["mysql"])
     emu.add_fault("*", action="delay", delay=0.4)
     began = time.time()
@@ -98,14 +100,7 @@ def test_fault_slow_answer(emu, owner, ids):
     emu.add_fault("users.list", action="delay", delay=3)
     with pytest.raises(socket.timeout):
         owner.db("GET", ids["mysql"], token=token, timeout=0.3)
-
-
-def test_fault_auth_exchange_and_validation(emu, owner):
-    emu.add_fault("auth.exchange", status=500)
-    resp = owner.exchange()
-    assert resp.status == 500 and resp.json() == {"error": "Internal Server Error"}
-    assert owner.exchange().status == 200
-    with pytest.raises(ValueError):
-        emu.add_fault("users.list", action="explode")
-    with pytest.raises(ValueError):
-        emu.add_fault("users.list", status=503, when="later")
+    for bad in ({"action": "explode"}, {"status": 503, "when": "later"}, {"status": 99}, {"action": "delay"},
+                {"status": 503, "count": 0}, {"status": 503, "region": "osc-fr1"}):
+        with pytest.raises(ValueError):
+            emu.add_fault("users.list", **bad)

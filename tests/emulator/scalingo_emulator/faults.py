@@ -1,28 +1,34 @@
 # -*- coding: utf-8 -*-
-"""Faults (scripted failures, slow answers and meeting points for concurrent requests) and Scalingo's rate limit."""
+"""What tests drive and read: faults (scripted failures, slow answers and meeting points for concurrent requests),
+Scalingo's rate limit, and the request log with its per-route counters (where each credential went)."""
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 import threading
 import time
 from collections import deque
 
-from .replies import Reply, status_phrase
-from .routing import route_matches
+from .routing import Reply, status_phrase
 
 FAULT_ACTIONS = ("status", "drop", "reset", "delay", "hold")
 FAULT_KEYS = ("route", "action", "status", "retry_after", "body", "content_type", "when", "delay", "count",
-              "addon_id", "path_contains", "trickle", "until", "region")
+              "path_contains", "trickle", "until")
 # A held request waits at most this long for the others of its group.
 HOLD_TIMEOUT = 60.0
 
 
-def _number(spec, key, default, message):
-    """A number of seconds from a fault spec (null or absent: ``default``)."""
-    value = spec.get(key, default) or default
+def _integer(value, low, high=None):
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low and (high is None or value <= high)
+
+
+def _seconds(spec, key):
+    """A number of seconds from a fault spec (null or absent: 0)."""
+    value = spec.get(key) or 0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(message)
-    return value
+        raise ValueError("fault %s must be a number of seconds" % key)
+    return float(value)
 
 
 class Fault(object):
@@ -34,47 +40,25 @@ class Fault(object):
         unknown = set(spec) - set(FAULT_KEYS)
         if unknown:
             raise ValueError("unknown fault keys: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(FAULT_KEYS)))
-        self.id = fault_id
-        self.route = spec.get("route", "*")
-        if not isinstance(self.route, str):
-            raise ValueError("fault route must be a string")
-        self.action = self._action(spec)
-        self.status = spec.get("status")
-        if self.action == "status":
-            if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
-                raise ValueError("fault status must be an HTTP status code")
-        self.retry_after = spec.get("retry_after")
-        if self.retry_after is not None and not isinstance(self.retry_after, (int, float, str)):
-            raise ValueError("fault retry_after must be a number of seconds or a string")
-        self.body = spec.get("body")
-        self.content_type = spec.get("content_type")
-        self.when = spec.get("when", "before")
-        if self.when not in ("before", "after"):
-            raise ValueError("fault when must be 'before' or 'after'")
-        delay = _number(spec, "delay", 0, "fault delay must be a number of seconds")
-        if self.action == "delay" and delay <= 0:
-            raise ValueError("a delay fault needs delay > 0")
-        self.delay = float(delay)
-        self.trickle = float(_number(spec, "trickle", 0, "fault trickle must be a number of seconds between bytes"))
-        until = spec.get("until", 2)
-        if isinstance(until, bool) or not isinstance(until, int) or until < 1:
-            raise ValueError("fault until must be a positive integer")
-        self.until = until
-        self.held = 0
-        count = spec.get("count", 1)
-        if count is None or count == -1:
-            self.remaining = None
-        elif isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError("fault count must be a positive integer, or -1/null for unlimited")
-        else:
-            self.remaining = count
-        self.count = count
-        self.addon_id = spec.get("addon_id")
-        self.path_contains = spec.get("path_contains")
-        self.region = spec.get("region")  # only the regional API and Database API of that region
-        if self.region is not None and not isinstance(self.region, str):
-            raise ValueError("fault region must be a region name")
-        self.hits = 0
+        self.id, self.hits, self.held = fault_id, 0, 0
+        self.route, self.action = spec.get("route", "*"), self._action(spec)
+        self.status, self.retry_after = spec.get("status"), spec.get("retry_after")
+        self.body, self.content_type = spec.get("body"), spec.get("content_type")
+        self.when, self.path_contains = spec.get("when", "before"), spec.get("path_contains")
+        self.delay, self.trickle = _seconds(spec, "delay"), _seconds(spec, "trickle")
+        self.until, self.count = spec.get("until", 2), spec.get("count", 1)
+        self.remaining = None if self.count in (None, -1) else self.count  # None: until cleared
+        for valid, message in (
+                (isinstance(self.route, str), "fault route must be a string"),
+                (self.action != "status" or _integer(self.status, 100, 599), "fault status must be an HTTP status code"),
+                (self.retry_after is None or isinstance(self.retry_after, (int, float, str)),
+                 "fault retry_after must be a number of seconds or a string"),
+                (self.when in ("before", "after"), "fault when must be 'before' or 'after'"),
+                (self.action != "delay" or self.delay > 0, "a delay fault needs delay > 0"),
+                (_integer(self.until, 1), "fault until must be a positive integer"),
+                (self.remaining is None or _integer(self.count, 1), "fault count must be a positive integer, or -1/null for unlimited")):
+            if not valid:
+                raise ValueError(message)
 
     @staticmethod
     def _action(spec):
@@ -86,8 +70,6 @@ class Fault(object):
                 action = "delay"
             else:
                 raise ValueError("fault needs an action (%s) or a status" % ", ".join(FAULT_ACTIONS))
-        if action == "drop_connection":
-            action = "drop"
         if action not in FAULT_ACTIONS:
             raise ValueError("fault action must be one of %s" % ", ".join(FAULT_ACTIONS))
         return action
@@ -97,16 +79,12 @@ class Fault(object):
         """Does the fault answer in place of the operation (or after it)? "delay" and "hold" only make it wait."""
         return self.action not in ("delay", "hold")
 
-    def matches(self, service, method, path, route_name, params, region=None):
+    def matches(self, request):
         if self.remaining is not None and self.remaining <= 0:
             return False
-        if self.region and region != self.region:
+        if self.path_contains and self.path_contains not in request.path:
             return False
-        if self.addon_id and params.get("db") != self.addon_id and params.get("addon") != self.addon_id:
-            return False
-        if self.path_contains and self.path_contains not in path:
-            return False
-        return route_matches(self.route, service, method, path, route_name)
+        return fnmatch.fnmatchcase(request.route, self.route)
 
     def consume(self):
         self.hits += 1
@@ -136,13 +114,9 @@ class Fault(object):
         return Reply(status, {"error": status_phrase(status)}, headers=headers)
 
     def to_dict(self):
-        return {
-            "id": self.id, "route": self.route, "action": self.action, "status": self.status,
-            "retry_after": self.retry_after, "body": self.body, "content_type": self.content_type,
-            "when": self.when, "delay": self.delay, "count": self.count, "remaining": self.remaining,
-            "addon_id": self.addon_id, "path_contains": self.path_contains, "hits": self.hits,
-            "trickle": self.trickle, "until": self.until, "held": self.held, "region": self.region,
-        }
+        described = {key: getattr(self, key) for key in FAULT_KEYS}
+        described.update(id=self.id, remaining=self.remaining, hits=self.hits, held=self.held)
+        return described
 
 
 def rate_limited_reply(rate_limit_body, headers):
@@ -191,11 +165,11 @@ class Faults(object):
                 self._faults = [f for f in self._faults if f.id != int(fault_id)]
             return before - len(self._faults)
 
-    def pick(self, service, method, path, route_name, params, region=None):
-        """The fault that takes this request (and counts it), or None."""
+    def pick(self, request):
+        """The fault that takes this request (a routing.Request), and counts it; or None."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(service, method, path, route_name, params, region):
+                if fault.matches(request):
                     fault.consume()
                     return fault
             return None
@@ -233,9 +207,103 @@ class RateLimit(object):
         while self._window and self._window[0] <= now - settings["api_rate_window"]:
             self._window.popleft()
         if len(self._window) >= limit:
-            headers = []
-            if settings["rate_limit_retry_after"] is not None:
-                headers.append(("Retry-After", str(settings["rate_limit_retry_after"])))
-            return rate_limited_reply(settings["rate_limit_body"], headers)
+            return rate_limited_reply(settings["rate_limit_body"], [])
         self._window.append(now)
         return None
+
+
+MAX_LOGGED_BODY = 65536
+MAX_LOG_ENTRIES = 20000
+
+
+def _as_text(data):
+    if isinstance(data, bytes):
+        return data[:MAX_LOGGED_BODY].decode("utf-8", errors="replace")
+    return "" if data is None else str(data)[:MAX_LOGGED_BODY]
+
+
+class RequestLog(object):
+    """The last MAX_LOG_ENTRIES requests, and a counter per route. ``lock``: the emulator's lock."""
+
+    def __init__(self, lock):
+        self._lock = lock
+        self._entries = deque(maxlen=MAX_LOG_ENTRIES)
+        self._seq = 0
+        self._counters = {}
+
+    def reset(self):
+        """Empty, numbering from 1 again."""
+        with self._lock:
+            self.clear()
+            self._seq = 0
+
+    def clear(self):
+        """Empty the log and the counters (the numbering goes on)."""
+        with self._lock:
+            self._entries.clear()
+            self._counters = {}
+
+    def record(self, request, reply, op_reply, fault):
+        """Log one request (a routing.Request): the answer sent, and the operation's when it ran."""
+        status = None if reply.drop else reply.status
+        auth = request.auth
+        with self._lock:
+            self._seq += 1
+            entry = {
+                "seq": self._seq,
+                "time": request.started,
+                "duration_ms": round((time.time() - request.started) * 1000.0, 2),
+                "client": request.client,
+                "service": request.service,
+                "region": request.region,
+                "method": request.method,
+                "path": request.path,
+                "raw_path": request.raw_path,
+                "query": request.query,
+                "route": request.route,
+                "params": dict(request.params),
+                "status": status,
+                "dropped": reply.drop,
+                "applied": op_reply is not None,
+                "operation_status": op_reply.status if op_reply is not None else None,
+                "fault": fault.id if fault is not None else None,
+                "fault_action": fault.action if fault is not None else None,
+                "auth_scheme": auth["auth_scheme"],
+                "token_kind": auth["token_kind"],
+                "token_name": auth["token_name"],
+                "token_addon_id": auth["token_addon_id"],
+                "basic_user": auth["basic_user"],
+                "request_headers": [[k, v] for k, v in request.headers.items()],
+                "request_body": _as_text(request.body),
+                "response_headers": [[k, v] for k, v in reply.headers] + ([] if reply.drop else [["Content-Type", reply.content_type]]),
+                "response_body": "" if reply.drop else _as_text(reply.body),
+            }
+            self._entries.append(entry)
+            counter = self._counters.setdefault(request.route, {"count": 0, "statuses": {}, "service": request.service})
+            counter["count"] += 1
+            key = "dropped" if reply.drop else str(status)
+            counter["statuses"][key] = counter["statuses"].get(key, 0) + 1
+
+    def select(self, service=None, route=None, method=None, since=None, region=None):
+        """Copies of the entries, filtered (route: a glob over route names, as faults take it; region: the regional
+        APIs' and Database APIs' of that region)."""
+        with self._lock:
+            entries = list(self._entries)
+        out = []
+        for entry in entries:
+            if service and entry["service"] != service:
+                continue
+            if region and entry["region"] != region:
+                continue
+            if method and entry["method"] != method.upper():
+                continue
+            if route and not fnmatch.fnmatchcase(entry["route"], route):
+                continue
+            if since is not None and entry["seq"] <= since:
+                continue
+            out.append(copy.deepcopy(entry))
+        return out
+
+    def counters(self):
+        with self._lock:
+            return copy.deepcopy(self._counters)

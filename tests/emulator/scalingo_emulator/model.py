@@ -14,29 +14,20 @@ from collections import OrderedDict
 
 from . import rules
 
-PROVIDER_NAMES = {
-    "postgresql": "PostgreSQL",
-    "mysql": "MySQL",
-    "mongodb": "MongoDB",
-    "influxdb": "InfluxDB",
-    "redis": "Redis",
-    "elasticsearch": "Elasticsearch",
-    "opensearch": "OpenSearch",
+# Each addon type: the name Scalingo gives its provider, and the version GET /api/databases/{id} reports (plausible,
+# fixed).
+TYPES = {
+    "postgresql": ("PostgreSQL", "16.6.0"),
+    "mysql": ("MySQL", "8.0.40"),
+    "mongodb": ("MongoDB", "7.0.16"),
+    "influxdb": ("InfluxDB", "1.8.10"),
+    "redis": ("Redis", "7.2.7"),
+    "elasticsearch": ("Elasticsearch", "7.10.2"),
+    "opensearch": ("OpenSearch", "2.17.1"),
 }
 # The statuses Scalingo's clients know (scalingo.js): an addon's, and an app's.
 ADDON_STATUSES = ("running", "provisioning", "suspended")
 APP_STATUSES = ("new", "stopped", "running", "crashed", "restarting", "scaling", "booting")
-TOKEN_KINDS = ("auth", "addon")
-# What GET /api/databases/{id} reports as the version of each type (plausible, fixed).
-READABLE_VERSIONS = {
-    "postgresql": "16.6.0",
-    "mysql": "8.0.40",
-    "mongodb": "7.0.16",
-    "influxdb": "1.8.10",
-    "redis": "7.2.7",
-    "elasticsearch": "7.10.2",
-    "opensearch": "2.17.1",
-}
 FEATURE_STATUSES = ("ACTIVATED", "PENDING_TO_ACTIVATE", "PENDING_TO_REMOVE")
 _FEATURE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # go-scalingo's MaintenanceWindow: every Tuesday, 03:00 UTC, for 8 hours
@@ -128,17 +119,15 @@ class Addon(object):
             return {}
         return self.pg.password_encryptions(names)
 
-    def user_json(self, user, other_dbms_attributes="absent", encryptions=None):
-        """A user as the Database API shows it (never its password). ``encryptions``: from
-        ``password_encryptions``, to read them for a whole list at once."""
+    def user_json(self, user, encryptions=None):
+        """A user as the Database API shows it (never its password); only PostgreSQL fills dbms_attributes.
+        ``encryptions``: from ``password_encryptions``, to read them for a whole list at once."""
         data = {"name": user.name, "read_only": user.read_only, "protected": user.protected}
         if self.type == "postgresql":
             if encryptions is None:
                 encryptions = self.password_encryptions([user.name])
             enc = encryptions.get(user.name) if self.pg is not None else user.password_encryption
             data["dbms_attributes"] = {"password_encryption": enc or user.password_encryption}
-        elif other_dbms_attributes == "empty":
-            data["dbms_attributes"] = {}
         return data
 
     def database_json(self):
@@ -152,7 +141,7 @@ class Addon(object):
             "plan": self.plan,
             "status": "running",
             "type_name": self.type,
-            "readable_version": READABLE_VERSIONS[self.type],
+            "readable_version": TYPES[self.type][1],
             "hostname": self.hostname,
             "instances": [{
                 "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/instances/0" % self.id)),
@@ -166,6 +155,7 @@ class Addon(object):
 
     def to_json(self):
         plan_display = self.plan.split("-", 1)[-1].replace("-", " ").title()
+        provider = TYPES[self.type][0]
         return {
             "id": self.id,
             "app_id": self.app.id,
@@ -178,14 +168,14 @@ class Addon(object):
                 "name": self.plan,
                 "display_name": plan_display,
                 "price": 0.0,
-                "description": "%s plan emulated locally" % PROVIDER_NAMES.get(self.type, self.type),
+                "description": "%s plan emulated locally" % provider,
                 "position": 1,
                 "on_demand": False,
                 "disabled": False,
             },
             "addon_provider": {
                 "id": self.type,
-                "name": PROVIDER_NAMES.get(self.type, self.type),
+                "name": provider,
                 "logo_url": "",
             },
         }
@@ -220,18 +210,10 @@ class App(object):
         }
 
 
-def _b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _jwt_like(payload):
     """A token shaped like a JWT (header.payload.signature); the signature is random."""
-    header = {"alg": "HS512", "typ": "JWT"}
-    return ".".join([
-        _b64url(json.dumps(header, separators=(",", ":")).encode()),
-        _b64url(json.dumps(payload, separators=(",", ":")).encode()),
-        _b64url(secrets.token_bytes(32)),
-    ])
+    parts = [json.dumps(part, separators=(",", ":")).encode() for part in ({"alg": "HS512", "typ": "JWT"}, payload)]
+    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode("ascii") for part in parts + [secrets.token_bytes(32)])
 
 
 class Tokens(object):
@@ -274,7 +256,7 @@ class Tokens(object):
 
     def expire(self, kind="all", addon_id=None):
         """Make issued tokens expire now. kind: auth, addon or all."""
-        if kind not in TOKEN_KINDS + ("all",):
+        if kind not in ("auth", "addon", "all"):
             raise ValueError("kind must be auth, addon or all")
         count = 0
         with self._lock:
@@ -290,42 +272,24 @@ class Tokens(object):
 
     def classify(self, header):
         """What an Authorization header carries: its scheme, the secret, and which token that is (for the log)."""
-        info = {"auth_scheme": None, "token_kind": None, "token_name": None, "token_addon_id": None,
-                "basic_user": None, "secret": None}
+        info = dict.fromkeys(("auth_scheme", "token_kind", "token_name", "token_addon_id", "basic_user", "secret"))
         if not header:
             return info
         scheme, dummy, value = header.strip().partition(" ")
-        scheme = scheme.lower()
-        value = value.strip()
-        secret = None
+        scheme, value = scheme.lower(), value.strip()
+        info["auth_scheme"] = scheme if scheme in ("basic", "bearer") else "other"
         if scheme == "basic":
-            info["auth_scheme"] = "basic"
             try:
-                decoded = base64.b64decode(value, validate=True).decode("utf-8")
-                user, dummy, secret = decoded.partition(":")
-                info["basic_user"] = user
+                info["basic_user"], dummy, info["secret"] = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError):
-                secret = None
-        elif scheme == "bearer":
-            info["auth_scheme"] = "bearer"
-            secret = value
+                pass
         else:
-            info["auth_scheme"] = "other"
-            secret = value or scheme
-        info["secret"] = secret
-        if not secret:
-            info["token_kind"] = "unknown"
-            return info
+            info["secret"] = value if scheme == "bearer" else (value or scheme)
         with self._lock:
-            api = self.by_token.get(secret)
-            issued = self.issued.get(secret)
+            api, issued = self.by_token.get(info["secret"]), self.issued.get(info["secret"])
+        info["token_kind"] = "unknown"
         if api is not None:
-            info["token_kind"] = "api_token"
-            info["token_name"] = api["name"]
+            info.update(token_kind="api_token", token_name=api["name"])
         elif issued is not None:
-            info["token_kind"] = issued["kind"] + "_token"
-            info["token_name"] = issued["api_token"]
-            info["token_addon_id"] = issued.get("addon_id")
-        else:
-            info["token_kind"] = "unknown"
+            info.update(token_kind=issued["kind"] + "_token", token_name=issued["api_token"], token_addon_id=issued.get("addon_id"))
         return info

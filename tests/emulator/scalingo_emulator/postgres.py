@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""The PostgreSQL backend: finds the binaries, makes one initdb template and runs one cluster per addon."""
+"""The PostgreSQL backend: finds the binaries, makes one initdb template and runs one cluster per postgresql addon
+(its life, and the SQL behind the users routes), in the emulator's work dir."""
 
 from __future__ import annotations
 
@@ -9,12 +10,308 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import tempfile
+import threading
 import time
 import traceback
 
 from .config import EmulatorError
-from .pg_cluster import PgCluster
+from .rules import generate_password
+
+
+def base_tmpdir():
+    """Where the work dir goes: $SCALINGO_EMULATOR_TMPDIR, else /dev/shm when it is a roomy
+    tmpfs (PostgreSQL data dirs start several times faster there), else the system temp dir."""
+    wanted = os.environ.get("SCALINGO_EMULATOR_TMPDIR")
+    if wanted:
+        return wanted
+    shm = "/dev/shm"
+    try:
+        stat = os.statvfs(shm)
+        if os.access(shm, os.W_OK | os.X_OK) and stat.f_bavail * stat.f_frsize >= 1024 ** 3:
+            return shm
+    except OSError:
+        pass
+    return tempfile.gettempdir()
+
+
+def cleanup_stale_workdirs():
+    """Remove the work dirs whose owner (owner.pid) is dead: a SIGKILLed emulator leaves its own behind."""
+    pattern = os.path.join(base_tmpdir(), "scalingo-emu-*")
+    for path in glob.glob(pattern):
+        try:
+            with open(os.path.join(path, "owner.pid")) as handle:
+                os.kill(int(handle.read().split()[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (OSError, ValueError, IndexError):
+            continue  # no owner.pid, or an owner this user may not signal
+
+
+def make_workdir():
+    """A new work dir, owned by this process (owner.pid)."""
+    workdir = tempfile.mkdtemp(prefix="scalingo-emu-", dir=base_tmpdir())
+    os.chmod(workdir, 0o711)
+    with open(os.path.join(workdir, "owner.pid"), "w") as handle:
+        handle.write("%d\n" % os.getpid())
+    return workdir
+
+
+def _free_port(host):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _load_prctl():
+    """PR_SET_PDEATHSIG lets PostgreSQL die with the emulator even if it is SIGKILLed."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent():
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGQUIT), 0, 0, 0)  # PR_SET_PDEATHSIG; SIGQUIT = immediate shutdown
+
+
+class PgCluster(object):
+    """One PostgreSQL server for one postgresql addon."""
+
+    def __init__(self, backend, index, addon_id, database, owner):
+        self.backend = backend
+        self.addon_id = addon_id
+        self.database = database
+        self.owner = owner
+        self.owner_password = generate_password(32)
+        self.dir = os.path.join(backend.workdir, "pg%d" % index)
+        self.data = os.path.join(self.dir, "data")
+        self.log_path = os.path.join(self.dir, "postgres.log")
+        self.host = "127.0.0.1"
+        self.port = None
+        self.proc = None
+        self.conn = None
+        self.lock = threading.RLock()
+
+    # -- lifecycle
+    def launch(self):
+        backend = self.backend
+        if not os.path.isdir(self.dir):
+            os.mkdir(self.dir, 0o700)
+            backend.chown(self.dir)
+            subprocess.run(["cp", "-a", backend.template_data, self.data], check=True, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **backend.run_kwargs())
+        self.port = _free_port(self.host)
+        cmd = [backend.binary("postgres"), "-D", self.data, "-p", str(self.port), "-k", self.dir]
+        log = open(self.log_path, "ab")
+        try:
+            kwargs = backend.run_kwargs()
+            # PR_SET_PDEATHSIG fires when the *thread* that forked exits: only from the main thread
+            if backend.die_with_parent and _PRCTL is not None and threading.current_thread() is threading.main_thread():
+                kwargs["preexec_fn"] = _die_with_parent
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True, close_fds=True, **kwargs)
+        finally:
+            log.close()
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, "r", errors="replace") as handle:
+                return "".join(handle.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def superuser_connect(self, dbname):
+        psycopg = self.backend.psycopg
+        return psycopg.connect(host=self.dir, port=self.port, user=self.backend.superuser, dbname=dbname,
+                               autocommit=True, connect_timeout=5)
+
+    def wait_ready(self, deadline):
+        psycopg = self.backend.psycopg
+        while True:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                conn = self.superuser_connect("postgres")
+                conn.close()
+                return True
+            except psycopg.OperationalError:
+                if time.time() > deadline:
+                    raise EmulatorError("PostgreSQL for %s did not start in time:\n%s" % (self.addon_id, self.log_tail()))
+                time.sleep(0.03)
+
+    def setup(self):
+        from psycopg import sql
+        conn = self.superuser_connect("postgres")
+        try:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(self.owner), sql.Literal(self.owner_password)))
+            strategy = sql.SQL(" STRATEGY FILE_COPY" if self.backend.major >= 15 else "")
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}{}").format(
+                sql.Identifier(self.database), sql.Identifier(self.owner), strategy))
+            conn.execute("REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC")
+            conn.execute("REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC")
+            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(self.database)))
+        finally:
+            conn.close()
+        self.conn = self.superuser_connect(self.database)
+        owner = sql.Identifier(self.owner)
+        with self.conn.transaction():
+            self.conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(owner))
+            self.conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            self.conn.execute(sql.SQL("SET LOCAL ROLE {}").format(owner))
+            self.conn.execute(
+                "CREATE TABLE demo_items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+            self.conn.execute("INSERT INTO demo_items (name) VALUES ('alpha'), ('beta'), ('gamma')")
+            self.conn.execute("RESET ROLE")
+            self.conn.execute(self._group_grants())
+
+    def _groups(self):
+        """The roles that hold the privileges of the read-only users and of the read-write users: a user is a member
+        of one, so that creating a user costs the same however many there are."""
+        return self.database[:50] + "_readers", self.database[:50] + "_writers"
+
+    def _group_grants(self):
+        from psycopg import sql
+        readers, writers = (sql.Identifier(group) for group in self._groups())
+        db, owner = sql.Identifier(self.database), sql.Identifier(self.owner)
+        statements = [
+            sql.SQL("CREATE ROLE {} NOLOGIN").format(readers),
+            sql.SQL("CREATE ROLE {} NOLOGIN").format(writers),
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, readers),
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, writers),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(readers),
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(writers),
+        ]
+        for group, read_only in ((readers, True), (writers, False)):
+            tables, sequences = self._privileges(read_only)
+            statements += [
+                sql.SQL("GRANT " + tables + " ON ALL TABLES IN SCHEMA public TO {}").format(group),
+                sql.SQL("GRANT " + sequences + " ON ALL SEQUENCES IN SCHEMA public TO {}").format(group),
+            ]
+        return sql.SQL("; ").join(statements + self._default_privileges(owner))
+
+    def _default_privileges(self, creator):
+        """Tables and sequences that ``creator`` makes later: readable by the readers, writable by the writers and
+        the owner."""
+        from psycopg import sql
+        readers, writers = (sql.Identifier(group) for group in self._groups())
+        statements = []
+        for grantee, read_only in ((readers, True), (writers, False), (sql.Identifier(self.owner), False)):
+            tables, sequences = self._privileges(read_only)
+            for kind, privileges in (("TABLES", tables), ("SEQUENCES", sequences)):
+                statements.append(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT " + privileges
+                                          + " ON " + kind + " TO {}").format(creator, grantee))
+        return statements
+
+    def stop(self):
+        with self.lock:
+            if self.conn is not None:
+                try:
+                    self.conn.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+                self.conn = None
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGINT, 10), (signal.SIGQUIT, 5), (signal.SIGKILL, 5)):
+            try:
+                proc.send_signal(sig)
+            except OSError:
+                return
+            try:
+                proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def info(self):
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.database,
+            "owner": self.owner,
+            "owner_password": self.owner_password,
+            "url": "postgresql://%s:%s@%s:%s/%s" % (self.owner, self.owner_password, self.host, self.port, self.database),
+            "pid": self.proc.pid if self.proc else None,
+            "data_dir": self.data,
+        }
+
+    # -- SQL
+    def _conn(self):
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.conn = self.superuser_connect(self.database)
+        return self.conn
+
+    def role_exists(self, name):
+        with self.lock:
+            row = self._conn().execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+            return row is not None
+
+    def password_encryptions(self, names):
+        with self.lock:
+            rows = self._conn().execute("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(%s)", (list(names),)).fetchall()
+        out = {}
+        for rolname, rolpassword in rows:
+            rolpassword = rolpassword or ""
+            out[rolname] = "SCRAM-SHA-256" if rolpassword.startswith("SCRAM-SHA-256$") else "MD5" if rolpassword.startswith("md5") else None
+        return out
+
+    @staticmethod
+    def _privileges(read_only):
+        if read_only:
+            return "SELECT", "SELECT"
+        return "SELECT, INSERT, UPDATE, DELETE", "USAGE, SELECT, UPDATE"
+
+    def create_user(self, name, password, read_only, password_encryption="scram-sha-256"):
+        """Create a LOGIN role with read-only or read-write access to the addon's database, as a member of the group
+        of its mode; the tables a read-write user creates later are reachable by the owner and the other users."""
+        from psycopg import sql
+        ident = sql.Identifier(name)
+        group = sql.Identifier(self._groups()[0 if read_only else 1])
+        statements = [
+            sql.SQL("SET LOCAL password_encryption = {}").format(sql.Literal(password_encryption)),
+            sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {} IN ROLE {}").format(
+                ident, sql.Literal(password), group),
+        ]
+        if not read_only:
+            statements += self._default_privileges(ident)
+        with self.lock:
+            conn = self._conn()
+            with conn.transaction():
+                conn.execute(sql.SQL("; ").join(statements))
+
+    def set_password(self, name, password):
+        from psycopg import sql
+        with self.lock:
+            conn = self._conn()
+            with conn.transaction():
+                conn.execute("SET LOCAL password_encryption = 'scram-sha-256'")
+                conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(name), sql.Literal(password)))
+
+    def drop_user(self, name):
+        from psycopg import sql
+        ident = sql.Identifier(name)
+        with self.lock:
+            conn = self._conn()
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()", (name,))
+            with conn.transaction():
+                conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(ident, sql.Identifier(self.owner)))
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+                conn.execute(sql.SQL("DROP ROLE {}").format(ident))
 
 
 def _embedded_bin_dir():
@@ -53,18 +350,16 @@ class PgBackend(object):
 
     superuser = "postgres"
 
-    def __init__(self, mode="auto", bin_dir=None, die_with_parent=True):
-        self.requested_mode = mode
-        self.mode = None  # "embedded" or "system" once resolved
-        self.bin_dir = bin_dir
+    def __init__(self, mode, bin_dir, workdir, die_with_parent=True):
+        """``mode`` and ``bin_dir``, as ``resolve`` found them: "embedded" or "system", and where the binaries are."""
+        import psycopg  # pylint: disable=import-outside-toplevel
+        self.psycopg = psycopg
+        self.mode, self.bin_dir, self.workdir = mode, bin_dir, workdir
         self.die_with_parent = die_with_parent
-        self.workdir = None
-        self.template_data = None
-        self.version = None
+        self.template_data = self.version = None
         self.major = 0
-        self.run_user = None
+        self.run_user = self._pick_run_user()
         self.clusters = {}
-        self.psycopg = None
 
     @staticmethod
     def resolve(mode, bin_dir):
@@ -149,30 +444,24 @@ class PgBackend(object):
                     os.chmod(path, os.stat(path).st_mode | 0o444)
         self.bin_dir = os.path.join(dest_install, "bin")
 
-    def prepare(self, workdir, mode, bin_dir):
-        import psycopg  # noqa
-        self.psycopg = psycopg
-        self.mode = mode
-        self.bin_dir = bin_dir
-        self.workdir = workdir
-        self.run_user = self._pick_run_user()
+    def prepare(self):
+        """Check that the binaries run, and make the initdb template every cluster copies."""
         version = self._can_run()
-        if version is None and self.run_user is not None and mode == "embedded":
+        if version is None and self.run_user is not None and self.mode == "embedded":
             self._copy_embedded()
             version = self._can_run()
         if version is None:
             raise EmulatorError("cannot run %s as %s" % (self.binary("postgres"), self.run_user[0] if self.run_user else "this user"))
         found = re.search(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)*)", version) or re.search(r"(\d+(?:\.\d+)+)", version)
         self.version = found.group(1) if found else version
-        major = int(re.match(r"(\d*)", self.version).group(1) or 0)
-        self.major = major
-        template = os.path.join(workdir, "template")
+        self.major = int(re.match(r"(\d*)", self.version).group(1) or 0)
+        template = os.path.join(self.workdir, "template")
         os.mkdir(template, 0o700)
         self.chown(template)
         self.template_data = os.path.join(template, "data")
         cmd = [self.binary("initdb"), "-D", self.template_data, "-U", self.superuser, "-A", "trust", "-E", "UTF8",
                "--locale=C", "-N", "--wal-segsize=1"]
-        if major >= 14:
+        if self.major >= 14:
             cmd.append("--no-instructions")
         try:
             subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,24 +1,14 @@
 # -*- coding: utf-8 -*-
-"""The services, their routes, and the route patterns that faults and log queries use."""
+"""The services and their routes; a routed request, and the reply a service gives before the HTTP server writes it."""
 
 from __future__ import annotations
 
-import fnmatch
+import json
 import re
+from http import HTTPStatus
 from urllib.parse import unquote
 
 SERVICES = ("auth", "api", "db")
-SERVICE_ALIASES = {
-    "auth": "auth",
-    "api": "api",
-    "regional": "api",
-    "db": "db",
-    "dbapi": "db",
-    "db-api": "db",
-    "database": "db",
-    "control": "control",
-}
-
 ROUTES = [
     ("auth", "POST", r"/v1/tokens/exchange", "auth.exchange"),
     ("auth", "GET", r"/v1/regions", "auth.regions"),
@@ -36,7 +26,6 @@ ROUTES = [
     ("db", "POST", r"/api/databases/(?P<db>[^/]+)/users/(?P<user>[^/]+)/reset_password", "users.reset"),
 ]
 _COMPILED_ROUTES = [(s, m, re.compile("^" + p + "/?$"), n) for (s, m, p, n) in ROUTES]
-USER_WRITE_ROUTES = ("users.create", "users.update", "users.delete", "users.reset")
 
 
 def normalize_path(service, path):
@@ -54,35 +43,10 @@ def normalize_path(service, path):
 def match_route(service, method, path):
     """``(route name, params)``; ``("<service>.unknown", {})`` when no route matches."""
     for svc, meth, regex, name in _COMPILED_ROUTES:
-        if svc != service:
-            continue
-        match = regex.match(path)
+        match = regex.match(path) if svc == service else None
         if match and meth == method:
             return name, {k: unquote(v) for k, v in match.groupdict().items()}
     return "%s.unknown" % service, {}
-
-
-def route_matches(pattern, service, method, path, route_name):
-    """Route patterns: a route name glob (``users.create``, ``users.*``, ``*``) or
-    ``service:METHOD:/path-glob`` where the path glob may match a suffix of the path
-    (``db:POST:/users`` matches ``/api/databases/ad-x/users``)."""
-    if pattern in (None, "", "*"):
-        return True
-    if ":" not in pattern:
-        return fnmatch.fnmatchcase(route_name, pattern)
-    parts = pattern.split(":", 2)
-    svc = parts[0].strip().lower()
-    meth = parts[1].strip().upper() if len(parts) > 1 else "*"
-    pth = parts[2].strip() if len(parts) > 2 else "*"
-    if svc not in ("", "*") and SERVICE_ALIASES.get(svc, svc) != service:
-        return False
-    if meth not in ("", "*") and meth != method:
-        return False
-    if pth in ("", "*"):
-        return True
-    if not pth.startswith("/") and not pth.startswith("*"):
-        pth = "/" + pth
-    return fnmatch.fnmatchcase(path, pth) or fnmatch.fnmatchcase(path, "*" + pth)
 
 
 class Request(object):
@@ -101,3 +65,35 @@ class Request(object):
         self.client = client
         self.auth = auth  # what the Authorization header carries (model.Tokens.classify)
         self.started = started
+
+
+class Reply(object):
+    """One HTTP answer (or a dropped connection). A dict or list body is sent as JSON."""
+
+    def __init__(self, status=200, body=b"", content_type="application/json; charset=utf-8", headers=None, drop=None):
+        self.status = status
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode("utf-8")
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        self.body = body or b""
+        self.content_type = content_type
+        self.headers = list(headers or [])
+        self.drop = drop  # None, "close" (FIN, no answer) or "reset" (RST)
+        self.trickle = 0.0  # seconds between two bytes of the body
+
+
+def error(status, message):
+    return Reply(status, {"error": message})
+
+
+def not_found(resource):
+    """The 404 of an unknown ``resource``: "app", "addon", "database" or "database_user"."""
+    return Reply(404, {"resource": resource, "error": "not found"})
+
+
+def status_phrase(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

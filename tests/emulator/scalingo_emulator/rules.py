@@ -1,12 +1,6 @@
 # -*- coding: utf-8 -*-
-"""Scalingo's rules for database users, written once for the test code.
-
-The emulator answers by these rules, over HTTP for the integration and end-to-end tests and in process for the unit
-tests (tests/unit/plugins/fake_scalingo.py). Where Scalingo's documentation says nothing, a rule is the emulator's
-documented guess (README.md beside the package).
-
-Standard library only: the unit tests import this module through ansible-test's collection loader.
-"""
+"""Scalingo's rules for database users: names, passwords, read_only. Messages in Rails style, as Scalingo's API
+answers them. Where Scalingo's documentation says nothing, a rule is the emulator's documented guess (README.md)."""
 
 from __future__ import annotations
 
@@ -14,57 +8,34 @@ import re
 import secrets
 import string
 
-# ---------------------------------------------------------------------------
-# messages (Rails style, as Scalingo's API answers them)
-
 BLANK = "can't be blank"
 INVALID = "is invalid"
 TAKEN = "has already been taken"
 RESERVED = "is reserved"
-NOT_IN_LIST = "is not included in the list"
-QUOTES = "must not contain quotes"
-CONFIRMATION_MISMATCH = "doesn't match Password"
-
-
-def too_short(minimum):
-    return "is too short (minimum is %d characters)" % minimum
-
-
-def too_long(maximum):
-    return "is too long (maximum is %d characters)" % maximum
-
-
-# ---------------------------------------------------------------------------
-# addon types
 
 # The addon types whose users Scalingo manages; its users routes refuse the others (redis, elasticsearch...).
 USER_MANAGED_TYPES = ("postgresql", "mysql", "mongodb", "influxdb")
 
-
-def unsupported_type_message(addon_type):
-    return "database type %s does not support user management" % addon_type
-
-
-# ---------------------------------------------------------------------------
-# user names
-
-# "hyphen" is the rule of the provider's page; "underscore" the one other sources give.
-NAME_RULES = ("hyphen", "underscore")
-NAME_MIN_LENGTH = 6
-NAME_MAX_LENGTH = 32
-MYSQL_UNDERSCORE_MAX_LENGTH = 16  # MySQL's own limit on user names, under the underscore rule
-HYPHEN_NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-UNDERSCORE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_NAME_HINTS = {
-    "hyphen": "must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens",
-    "underscore": "must start with a letter and contain only letters, digits and underscores",
+# "hyphen" is the rule of the provider's page; "underscore" the one other sources give (16 characters at most on
+# MySQL, its own limit).
+NAME_RULES = {
+    "hyphen": (re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+               "must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens"),
+    "underscore": (re.compile(r"^[A-Za-z][A-Za-z0-9_]*$"),
+                   "must start with a letter and contain only letters, digits and underscores"),
 }
+NAME_LENGTH = (6, 32)
+MYSQL_UNDERSCORE_MAX_LENGTH = 16
+PASSWORD_LENGTH = (24, 64)
+PASSWORD_ALPHABET = string.ascii_letters + string.digits + "_"
 
 
-def name_max_length(rule, addon_type=None):
-    if rule == "underscore" and addon_type == "mysql":
-        return MYSQL_UNDERSCORE_MAX_LENGTH
-    return NAME_MAX_LENGTH
+def _length_errors(value, minimum, maximum):
+    if len(value) < minimum:
+        return ["is too short (minimum is %d characters)" % minimum]
+    if len(value) > maximum:
+        return ["is too long (maximum is %d characters)" % maximum]
+    return []
 
 
 def name_errors(name, rule="hyphen", addon_type=None):
@@ -73,18 +44,11 @@ def name_errors(name, rule="hyphen", addon_type=None):
         return [BLANK]
     if not isinstance(name, str):
         return [INVALID]
-    if rule == "hyphen":
-        regex = HYPHEN_NAME_RE
-    else:
-        rule, regex = "underscore", UNDERSCORE_NAME_RE
-    maximum = name_max_length(rule, addon_type)
-    errors = []
-    if len(name) < NAME_MIN_LENGTH:
-        errors.append(too_short(NAME_MIN_LENGTH))
-    if len(name) > maximum:
-        errors.append(too_long(maximum))
+    regex, hint = NAME_RULES[rule]
+    maximum = MYSQL_UNDERSCORE_MAX_LENGTH if rule == "underscore" and addon_type == "mysql" else NAME_LENGTH[1]
+    errors = _length_errors(name, NAME_LENGTH[0], maximum)
     if not regex.match(name):
-        errors.append("%s: %s" % (INVALID, _NAME_HINTS[rule]))
+        errors.append("%s: %s" % (INVALID, hint))
     return errors
 
 
@@ -93,54 +57,32 @@ def postgres_reserves(name):
     return name.startswith("pg_") or name == "public"
 
 
-# ---------------------------------------------------------------------------
-# passwords
-
-PASSWORD_MIN_LENGTH = 24
-PASSWORD_MAX_LENGTH = 64
-GENERATED_PASSWORD_LENGTH = 32
-PASSWORD_ALPHABET = string.ascii_letters + string.digits + "_"
-
-
-def generate_password(length=GENERATED_PASSWORD_LENGTH):
+def generate_password(length=32):
     """A password like the ones Scalingo generates: letters, digits and underscores, no quote."""
     return "".join(secrets.choice(PASSWORD_ALPHABET) for dummy in range(length))
 
 
-def is_blank(value):
-    return value in (None, "")
-
-
 def server_generates_password(password, confirmation):
     """On create, a password left out (null or empty, and its confirmation too) is generated by Scalingo."""
-    return is_blank(password) and is_blank(confirmation)
+    return password in (None, "") and confirmation in (None, "")
 
 
-def password_errors(password, confirmation):
+def password_errors(password, confirmation, required=False):
     """``{field: [messages]}`` against a password and its confirmation (which must be equal); {} when both are
-    right."""
+    right. ``required``: a PATCH, which has nothing to generate."""
+    if required and password in (None, ""):
+        return {"password": [BLANK]}
     if not isinstance(password, str):
         return {"password": [INVALID]}
     errors = {}
-    problems = []
-    if len(password) < PASSWORD_MIN_LENGTH:
-        problems.append(too_short(PASSWORD_MIN_LENGTH))
-    if len(password) > PASSWORD_MAX_LENGTH:
-        problems.append(too_long(PASSWORD_MAX_LENGTH))
+    problems = _length_errors(password, *PASSWORD_LENGTH)
     if "'" in password or '"' in password:
-        problems.append(QUOTES)
+        problems.append("must not contain quotes")
     if problems:
         errors["password"] = problems
     if confirmation != password:
-        errors["password_confirmation"] = [CONFIRMATION_MISMATCH]
+        errors["password_confirmation"] = ["doesn't match Password"]
     return errors
-
-
-def password_change_errors(password, confirmation):
-    """The same for a PATCH, which needs a password: there is nothing to generate."""
-    if is_blank(password):
-        return {"password": [BLANK]}
-    return password_errors(password, confirmation)
 
 
 def read_only_value(value):
@@ -149,56 +91,5 @@ def read_only_value(value):
     if value is None:
         return False, {}
     if not isinstance(value, bool):
-        return value, {"read_only": [NOT_IN_LIST]}
+        return value, {"read_only": ["is not included in the list"]}
     return value, {}
-
-
-# ---------------------------------------------------------------------------
-# protected users and unknown resources
-
-# The protected user (the database's owner) refuses every change: PATCH, reset_password and DELETE. The 404 of an
-# unknown user comes first, then this refusal, then the body's validation.
-PROTECTED_STATUS = 403
-PROTECTED_MESSAGE = "user is protected"
-
-
-def protected_refusal():
-    """``(status, body)`` of a request that would change a protected user."""
-    return PROTECTED_STATUS, {"error": PROTECTED_MESSAGE}
-
-
-def not_found(resource):
-    """The body of a 404 for ``resource``: "app", "addon", "database" or "database_user"."""
-    return {"resource": resource, "error": "not found"}
-
-
-# ---------------------------------------------------------------------------
-# bodies
-
-DATABASE_USER_KEY = "database_user"
-LIST_KEY = "database-users"
-# Create, PATCH and reset answer the user: "bare" (the provider's page) or "wrapped" in {"database_user": ...}.
-RESPONSE_SHAPES = ("bare", "wrapped")
-MISSING_DATABASE_USER = "param is missing or the value is empty: %s" % DATABASE_USER_KEY
-
-
-def database_user_fields(body):
-    """The ``database_user`` object of a parsed request body, or None when there is none (a 400)."""
-    if not isinstance(body, dict) or not isinstance(body.get(DATABASE_USER_KEY), dict):
-        return None
-    return body[DATABASE_USER_KEY]
-
-
-def user_body(user, password=None, shape="bare"):
-    """The answer of create, PATCH or reset: ``user`` (with ``password`` when it is shown), bare or wrapped."""
-    if password is not None:
-        user = dict(user)
-        user["password"] = password
-    if shape == "wrapped":
-        return {DATABASE_USER_KEY: user}
-    return user
-
-
-def list_body(users, key=LIST_KEY):
-    """The answer of the users list."""
-    return {key: users}

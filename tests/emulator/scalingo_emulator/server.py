@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-"""The HTTP server of each service: reads a request, hands it to the emulator, writes (or drops) the answer."""
+"""The emulator's HTTP servers: the auth service and the control port, and for each region a regional API and a
+Database API of its own, each on its own port (the default region's keep the names ``api`` and ``db``). Each reads a
+request, hands it to the emulator, and writes (or drops) the answer."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import io
 import socket
 import struct
 import sys
+import threading
 import time
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -23,10 +27,8 @@ class Server(ThreadingHTTPServer):
         ThreadingHTTPServer.__init__(self, address, Handler)
 
     def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, socket.timeout, OSError)):
-            return
-        ThreadingHTTPServer.handle_error(self, request, client_address)
+        if not isinstance(sys.exc_info()[1], OSError):  # a client gone, or a timeout, is no error of the emulator's
+            ThreadingHTTPServer.handle_error(self, request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,17 +65,13 @@ class Handler(BaseHTTPRequestHandler):
         return b""
 
     def _handle(self):
-        emulator = self.server.emulator
         try:
             body = self._read_body()
         except (ValueError, OSError):
             self.close_connection = True
             return
-        reply = emulator.handle_request(self.server.service, self.command, self.path, self.headers, body,
-                                        "%s:%s" % self.client_address[:2], region=self.server.region)
-        self._send(reply)
-
-    def _send(self, reply):
+        reply = self.server.emulator.handle_request(self.server.service, self.command, self.path, self.headers, body,
+                                                    "%s:%s" % self.client_address[:2], region=self.server.region)
         if reply.drop:
             self.close_connection = True
             try:
@@ -116,3 +114,53 @@ class Handler(BaseHTTPRequestHandler):
     do_DELETE = _handle
     do_HEAD = _handle
     do_OPTIONS = _handle
+
+
+REGIONAL_SERVICES = ("api", "db")
+
+
+class Endpoints(object):
+    """The servers, keyed by ``(service, region)``; region is None for auth and control."""
+
+    def __init__(self, host):
+        self.host = host
+        self._servers = OrderedDict()
+        self._threads = []
+
+    def start(self, emulator, regions, default_region, requested_ports):
+        """Bind every server (the fixed ports of ``requested_ports`` go to auth, control and the default region's),
+        then serve each from a thread of its own."""
+        keys = [("auth", None)] + [(service, region) for region in regions for service in REGIONAL_SERVICES]
+        for service, region in keys + [("control", None)]:
+            port = requested_ports.get(service) if region in (None, default_region) else 0
+            self._servers[(service, region)] = Server((self.host, int(port or 0)), emulator, service, region)
+        for (service, region), server in self._servers.items():
+            name = "scalingo-emu-%s%s" % (service, "-" + region if region else "")
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=name,
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self):
+        servers, self._servers = self._servers, OrderedDict()
+        for server in servers.values():
+            try:
+                server.shutdown()
+            except Exception:  # pylint: disable=broad-except
+                pass
+            server.server_close()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads = []
+
+    def ports(self, region, shared=True):
+        """``{service: port}``: ``region``'s regional API and Database API, with auth and control when ``shared``
+        (else KeyError for a region the emulator does not serve)."""
+        ports = OrderedDict((service, server.server_address[1]) for (service, served), server in self._servers.items()
+                            if served == region or (shared and served is None))
+        if not ports and not shared:
+            raise KeyError(region)
+        return ports
+
+    def url(self, port):
+        return "http://%s:%d" % (self.host, port)
