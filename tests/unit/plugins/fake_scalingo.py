@@ -94,6 +94,19 @@ def addon(addon_id, addon_type, resource_id=None, plan=None, status='running'):
     return dict((key, value) for key, value in spec.items() if value is not None)
 
 
+def task(**options):
+    """A module's arguments against the fake account: ``options`` over its API token, app and addon type; an option
+    given as None is left out."""
+    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
+    values.update(options)
+    return dict((key, value) for key, value in values.items() if value is not None)
+
+
+def user_task(**options):
+    """database_user's arguments: user 'reporting' unless ``options`` name another."""
+    return task(**dict(dict(name='reporting'), **options))
+
+
 def basic_auth(token):
     return 'Basic ' + base64.b64encode((':%s' % token).encode('utf-8')).decode('ascii')
 

@@ -110,3 +110,9 @@ class ModuleRunner:
         outcome = self.run(module, args, **kwargs)
         assert outcome.failed, 'module did not fail: %r' % (outcome.result,)
         return outcome
+
+
+def assert_one_line(msg):
+    """A message of one line, never a traceback."""
+    assert isinstance(msg, str) and msg.strip(), msg
+    assert '\n' not in msg.strip() and '\r' not in msg and 'Traceback' not in msg, msg

@@ -14,18 +14,9 @@ import requests
 from hypothesis import HealthCheck
 
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    API_TOKEN,
-    APP,
-    BEARER,
-    DB_TOKEN,
-    PASSWORD,
-    PASSWORD2,
-    FakeScalingo,
-    leaked,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import SECRETS, FakeScalingo, leaked, task, user_task
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
 MODULES = {'database_user': database_user, 'database_user_info': database_user_info, 'database_users': database_users}
 BOTH = ('database_user', 'database_user_info')
 USER_ONLY = ('database_user',)
@@ -37,11 +28,7 @@ PROPERTY = dict(deadline=None, derandomize=True, database=None,
 
 
 def base_args(module, **overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    if module == 'database_user':
-        values['name'] = 'reporting'
-    values.update(overrides)
-    return dict((k, v) for k, v in values.items() if v is not None)
+    return (user_task if module == 'database_user' else task)(**overrides)
 
 
 @contextlib.contextmanager
@@ -50,11 +37,6 @@ def fresh_fake():
     service = FakeScalingo()
     with mock.patch.object(requests.Session, 'get_adapter', lambda session, url: service):
         yield service
-
-
-def assert_one_line(msg):
-    assert isinstance(msg, str) and msg.strip(), msg
-    assert '\n' not in msg.strip() and '\r' not in msg and 'Traceback' not in msg, msg
 
 
 def assert_refused(outcome, fake, option, exact_failure=True):

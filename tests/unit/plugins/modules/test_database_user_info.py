@@ -10,25 +10,17 @@ import pytest
 from ansible_collections.scalingo.cloud.plugins.modules import database_user_info
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
-    API_TOKEN,
-    APP,
-    BEARER,
     DB_TOKEN,
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+    SECRETS,
     Reply,
     leaked,
+    task as args,
 )
 
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    values.update(overrides)
-    return values
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from ansible_collections.scalingo.cloud.plugins.module_utils import _connection
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     API_TOKEN,
-    APP,
     BEARER,
     DB_TOKEN,
     DROPPED,
@@ -29,16 +28,11 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     Trickle,
     assert_no_secret,
+    user_task as args,
 )
 
 UNAVAILABLE = Reply(503, text='<html><body>Service Unavailable</body></html>', headers={'Content-Type': 'text/html'})
 TAKEN = Reply(422, json={'errors': {'name': ['has already been taken']}})
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting')
-    values.update(overrides)
-    return values
 
 
 # --- 1. a recreation that deleted, then could not create ---------------------------------------------------------
