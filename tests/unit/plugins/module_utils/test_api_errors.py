@@ -21,8 +21,10 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     SECRETS,
     Reply,
+    assert_clean,
+    client,
+    error_of,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.client_support import assert_clean, client, error_of
 
 
 EXPIRED = Reply(401, json={'error': 'token expired'})

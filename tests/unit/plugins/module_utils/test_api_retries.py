@@ -16,8 +16,10 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     DB_TOKEN,
     PASSWORD,
     Reply,
+    assert_clean,
+    client,
+    error_of,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.client_support import assert_clean, client, error_of
 
 
 # --- retries ---------------------------------------------------------------------------------
@@ -34,13 +36,16 @@ def _row(name, *values):
 READS = [
     _row('backoff, text', {}, [_slow()] * 3, [1.0, 2.0, 4.0], 4, None),
     _row('backoff, json', {}, [Reply(429, json={'error': 'Retry later'})] * 3, [1.0, 2.0, 4.0], 4, None),
-    _row('unreadable retry-after', {}, [_slow('soon'), _slow('Mon, 99 Foo 2024 99:99:99 GMT')], [1.0, 2.0], 3, None),
+    _row('unreadable retry-after', {}, [_slow('soon'), _slow('Mon, 99 Foo 2024 99:99:99 GMT'), _slow('Fri, 31 Dec 99999 23:59:59 GMT')],
+         [1.0, 2.0, 4.0], 4, None),
     _row('a limit that ends within the window', {}, [_slow()] * 6, [1.0, 2.0, 4.0, 8.0, 16.0, 32.0], 7, None),
     _row('bounded in total waiting time', {}, [_slow('25')] * 20, [25.0] * 4, 5, 429),
     _row('max_wait sets the budget', dict(max_wait=50), [_slow('25')] * 20, [25.0, 25.0], 3, 429),
     _row('no wait at all', dict(max_wait=0), [_slow('25')] * 20, [], 1, 429),
     _row('retry at once for ever', {}, [_slow('0')] * 30, None, MAX_RATE_LIMITED_ATTEMPTS, 429),
     _row('connection error', {}, [requests.exceptions.ConnectionError('Connection aborted.')], [1.0], 2, None),
+    _row('connect timeout', {}, [requests.exceptions.ConnectTimeout('connect timed out')], [1.0], 2, None),
+    _row('broken body', {}, [requests.exceptions.ChunkedEncodingError('Connection broken')], [1.0], 2, None),
 ] + [_row('gateway %d' % status, {}, [Reply(status, text='<html><body>Bad gateway</body></html>', headers={'Content-Type': 'text/html'}),
                                       Reply(status, json={'error': 'upstream'})], [1.0, 2.0], 3, None) for status in (502, 503, 504)]
 
@@ -138,7 +143,7 @@ CLOSED = requests.exceptions.ConnectionError('Connection aborted.', RuntimeError
 ] + [
     ('create', CLOSED, 'the connection was closed without an answer'),
     ('update', CLOSED, 'the connection was closed without an answer'),
-    ('delete', CLOSED, 'the connection was closed without an answer'),
+    ('delete', requests.exceptions.ConnectionError('aborted'), 'ConnectionError'),
     ('create', requests.exceptions.ReadTimeout('read timed out'), 'timed out after 30.0 seconds'),
 ])
 def test_a_write_that_may_have_landed_is_not_sent_again_and_is_uncertain(fake, clock, route, failure, words):

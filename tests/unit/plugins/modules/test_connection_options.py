@@ -82,15 +82,11 @@ def test_database_token_sends_no_auth_or_api_request(fake, runner):
 
 
 @pytest.mark.parametrize('region', ['osc-fr1', 'osc-secnum-fr1', 'eu-test1'])
-@pytest.mark.parametrize('from_env', [False, True])
-def test_region_picks_the_hosts(fake, runner, monkeypatch, region, from_env):
+def test_region_from_the_environment_picks_the_hosts(fake, runner, monkeypatch, region):
+    # The option itself: test_api.test_region_sets_the_api_and_db_api_hosts.
     fake.set_region(region)
-    task = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    if from_env:
-        monkeypatch.setenv('SCALINGO_REGION', region)
-    else:
-        task['region'] = region
-    runner.ok(database_user_info, task)
+    monkeypatch.setenv('SCALINGO_REGION', region)
+    runner.ok(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='postgresql'))
     assert hosts(fake) == ['auth.scalingo.com', 'api.%s.scalingo.com' % region, 'api.%s.scalingo.com' % region,
                            'db-api.%s.scalingo.com' % region]
 

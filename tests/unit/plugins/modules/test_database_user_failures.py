@@ -91,11 +91,13 @@ def test_a_name_taken_but_not_listed_fails(fake, runner):
     assert fake.count('create') == 1
 
 
-def test_a_write_for_a_user_gone_meanwhile_is_not_sent_again(fake, runner):
+@pytest.mark.parametrize('afterwards, words', [(Reply(200, json={'database-users': []}), 'HTTP 503'),
+                                               (Reply(403, json={'error': 'forbidden'}), 'Reading the users afterwards failed too')])
+def test_a_write_for_a_user_gone_meanwhile_or_unreadable_is_not_sent_again(fake, runner, afterwards, words):
     fake.add_user('reporting')
     fake.script('update', Reply(503, json={'error': 'unavailable'}))
     present = dict(name='reporting', read_only=False, protected=False, dbms_attributes={})
-    fake.script('list', Reply(200, json={'database-users': [present]}), Reply(200, json={'database-users': []}))
+    fake.script('list', Reply(200, json={'database-users': [present]}), afterwards)
     failed = runner.fail(database_user, args(password=PASSWORD, update_password='always'))
-    assert failed['failure']['uncertain'] is True
+    assert failed['failure']['uncertain'] is True and words in failed.msg
     assert fake.count('update') == 1

@@ -131,24 +131,13 @@ def test_null_users_is_an_error_before_any_request(fake, runner):
     assert "argument 'users'" in failed.msg and 'NoneType' in failed.msg and fake.calls == []
 
 
-def test_users_is_required(fake, runner):
-    failed = runner.fail(database_users, dict(api_token=API_TOKEN, app=APP, addon='postgresql', exclusive=True))
-    assert 'users' in failed.msg and fake.calls == []
-
-
 # --- every guard, before the first write -------------------------------------------------------------
 
-@pytest.mark.parametrize('entry, option, words', [
-    (dict(name='ab'), 'users[1].name', "users[1]: name 'ab' must be 6 to 32 characters"),
-    (dict(name='shorty', password='short'), 'users[1].password', 'users[1]: password must be 24 to 64'),
-    (dict(name='reader'), 'users[1].name', "users[1]: user 'reader' is listed twice (also users[0])"),
-    (dict(name='shorty', state='reset_password', password=PASSWORD), 'users[1].password', 'cannot be used with'),
-    (dict(name='shorty', update_password='always'), 'users[1].update_password', 'update_password=always needs password'),
-])
-def test_bad_input_fails_naming_the_entry_before_any_request(fake, runner, entry, option, words):
-    failed = runner.fail(database_users, args([dict(name='reader'), entry, dict(name='later-one')]))
-    assert failed['failure']['option'] == option and words in failed.msg
-    assert fake.calls == []
+def test_a_user_listed_twice_fails_naming_the_entry_before_any_request(fake, runner):
+    # The checks of one entry are database_user's, located in users[] (test_entry_options.py).
+    failed = runner.fail(database_users, args([dict(name='reader'), dict(name='reader'), dict(name='later-one')]))
+    assert failed['failure']['option'] == 'users[1].name'
+    assert "users[1]: user 'reader' is listed twice (also users[0])" in failed.msg and fake.calls == []
 
 
 @pytest.mark.parametrize('entry, option, words', [
