@@ -58,12 +58,6 @@ def test_region_sets_the_api_and_db_api_hosts(fake, region, api, db_api):
     ]
 
 
-def test_no_region_means_osc_fr1(fake):
-    scalingo = client(region=None)
-    scalingo.list_users()
-    assert {c.host for c in fake.calls} == {'auth.scalingo.com', 'api.osc-fr1.scalingo.com', 'db-api.osc-fr1.scalingo.com'}
-
-
 @pytest.mark.parametrize('auth_url, api_url, db_api_url, bases', [
     ('https://auth.example.test/v1', 'https://api.example.test/v1/', 'https://db.example.test/api/',
      ('https://auth.example.test', 'https://api.example.test', 'https://db.example.test')),
@@ -140,20 +134,6 @@ def test_each_token_is_fetched_once_per_client(fake):
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create', 'update', 'delete', 'list']
 
 
-def test_exchange_uses_basic_auth_with_an_empty_user(fake):
-    client().list_users()
-    exchange = fake.select('exchange')[0]
-    assert exchange.headers['Authorization'] == basic_auth(API_TOKEN)
-    assert exchange.body is None
-
-
-def test_addon_token_is_requested_for_the_addon_with_the_bearer(fake):
-    client().list_users()
-    token_call = fake.select('addon_token')[0]
-    assert token_call.url.endswith('/v1/apps/my-app/addons/%s/token' % ADDON_ID)
-    assert token_call.headers['Authorization'] == 'Bearer ' + BEARER
-
-
 def test_each_credential_goes_only_to_its_host(fake):
     _every_kind_of_request(client(addon='postgresql'))
     where = {'auth': (API_TOKEN, basic_auth(API_TOKEN)), 'api': (BEARER,), 'db': (DB_TOKEN,)}
@@ -163,6 +143,7 @@ def test_each_credential_goes_only_to_its_host(fake):
                 if service != call.service:
                     assert secret not in call.text(), '%s sent to %s' % (service, call.url)
     assert [c.route for c in fake.calls if PASSWORD in c.text()] == ['create']
+    assert [(c.headers['Authorization'], c.body) for c in fake.select(service='auth')] == [(basic_auth(API_TOKEN), None)]
     assert {c.headers['Authorization'] for c in fake.select(service='db')} == {'Bearer ' + DB_TOKEN}
     assert {c.headers['Authorization'] for c in fake.select(service='api')} == {'Bearer ' + BEARER}
 
