@@ -82,16 +82,17 @@ INVALID = [
     (BOTH, dict(region='osc-fr1/../x'), 'region'),
     (BOTH, dict(region='x' * 64), 'region'),  # api.<region>.scalingo.com: a host label has at most 63 characters
     # service URLs
-    (BOTH, dict(auth_url=''), 'auth_url'),
+    (BOTH, dict(auth_url=''), 'auth_url', 'is empty'),
+    (BOTH, dict(api_url='   '), 'api_url', 'is empty'),
     (BOTH, dict(auth_url='ftp://auth.example.test'), 'auth_url', 'auth_url must use http or https'),
-    (BOTH, dict(auth_url='file:///etc/passwd'), 'auth_url'),
-    (BOTH, dict(auth_url='https://'), 'auth_url'),
+    (BOTH, dict(auth_url='file:///etc/passwd'), 'auth_url', 'http or https'),
+    (BOTH, dict(auth_url='https://'), 'auth_url', 'no host name'),
     (BOTH, dict(api_url='https://user:pw@api.example.test'), 'api_url', 'api_url must not embed credentials'),
-    (BOTH, dict(api_url='https://api.example.test/v1#x'), 'api_url'),
-    (BOTH, dict(api_url='https://api example.test'), 'api_url'),
+    (BOTH, dict(api_url='https://api.example.test/v1#x'), 'api_url', 'query or a fragment'),
+    (BOTH, dict(api_url='https://api example.test'), 'api_url', 'spaces'),
     (BOTH, dict(db_api_url='https://db.example.test/api?token=x'), 'db_api_url', 'db_api_url must not have a query'),
     (BOTH, dict(db_api_url='https://db.example.test:99999999'), 'db_api_url'),
-    (BOTH, dict(db_api_url='https://db.example.test:port'), 'db_api_url'),
+    (BOTH, dict(db_api_url='https://db.example.test:port'), 'db_api_url', 'invalid port'),
     (BOTH, dict(db_api_url='https://db.example.test:0'), 'db_api_url'),
     (BOTH, dict(db_api_url='http://[::1'), 'db_api_url'),
     # host names the HTTP stack cannot send: they used to end in a traceback

@@ -52,7 +52,7 @@ EVERY_KIND = [
 ]
 
 
-def test_every_kind_of_entry_in_one_task_with_one_list_and_one_request_per_change(populated, runner):
+def test_every_kind_of_entry_in_one_task_with_one_list_one_request_per_change_and_a_diff_by_user(populated, runner):
     done = runner.ok(database_users, args(EVERY_KIND))
     assert done['changed'] is True
     assert done['created'] == ['newcomer', 'generated', 'reader2']
@@ -69,10 +69,7 @@ def test_every_kind_of_entry_in_one_task_with_one_list_and_one_request_per_chang
     shown = dict(done.result, passwords={})
     assert PASSWORD2 not in str(shown) and OTHER_PASSWORD not in str(shown)
     assert not any(p in str(shown) for p in populated.generated_passwords())
-
-
-def test_the_diff_is_keyed_by_user_and_shows_only_what_changes_and_no_password(populated, runner):
-    done = runner.ok(database_users, args(EVERY_KIND))
+    # The diff is keyed by user, and shows only what changes, and no password.
     before, after = done['diff']['before'], done['diff']['after']
     assert sorted(before) == sorted(after) == ['generated', 'newcomer', 'old-user', 'reader2', 'writer']
     assert before['newcomer'] == dict(name='newcomer', state='absent')
