@@ -18,7 +18,7 @@ import itertools
 import pytest
 import requests
 
-from ansible_collections.scalingo.cloud.plugins.modules import database_user
+from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -27,18 +27,33 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+    SECRETS,
     Reply,
     leaked,
+    task,
+    user_task,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.bad_input_support import (
-    SECRETS,
-    MODULES,
-    BOTH,
-    USER_ONLY,
-    base_args,
-    assert_one_line,
-    assert_refused,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
+
+MODULES = {'database_user': database_user, 'database_user_info': database_user_info, 'database_users': database_users}
+BOTH = ('database_user', 'database_user_info')
+USER_ONLY = ('database_user',)
+
+
+def base_args(module, **overrides):
+    return (user_task if module == 'database_user' else task)(**overrides)
+
+
+def assert_refused(outcome, fake, option, exact_failure=True):
+    """A refusal of the input: failed, one line naming ``option``, no request at all, no secret."""
+    assert outcome.failed, outcome
+    assert fake.calls == [], 'input refused only after %d request(s): %r' % (len(fake.calls), fake.calls)
+    assert_one_line(outcome.msg)
+    assert option in outcome.msg, (option, outcome.msg)
+    if exact_failure:
+        assert outcome['failure'] == dict(option=option), outcome.result
+    assert 'exception' not in outcome.result
+    assert not leaked(outcome.result, SECRETS), leaked(outcome.result, SECRETS)
 
 
 # --- the table: one invalid value (or combination) per row, the option it must name -------------------------------
