@@ -13,6 +13,9 @@ count calls, check where each credential went and scan everything for secrets), 
 
 Failures are scripted per route with ``script(route, *replies)``: each matching request takes the next ``Reply`` (or
 raises the next exception) before the emulator answers again.
+
+What the unit tests share besides lives here too: the fake account's ids and secrets, ``task()`` (a module's
+arguments), ``client()`` (a ScalingoClient of the account), the scans for secrets, and ``examples()``.
 """
 
 import base64
@@ -20,28 +23,120 @@ import collections
 import copy
 import http.client
 import json
+import time
 
 from urllib.parse import quote, quote_plus, urlsplit
 
+import pytest
 import requests
 
 from requests.adapters import BaseAdapter
 from urllib3.exceptions import ProtocolError
 from requests.structures import CaseInsensitiveDict
 
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
+
+from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient, ScalingoError
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.emulator import Emulator
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.model import User
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.routing import match_route, normalize_path
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_replies import (  # noqa: F401  (tests import them here)
-    MISSING,
-    AfterApplying,
-    Call,
-    Late,
-    Race,
-    Reply,
-    Trickle,
-    TrickledBody,
-)
+
+MISSING = object()
+
+
+class Reply:
+    """A scripted answer: a status with a JSON body, a text body or no body, and headers."""
+
+    def __init__(self, status, json=MISSING, text=None, headers=None):  # pylint: disable=redefined-outer-name
+        self.status = status
+        self.json = json
+        self.text = text
+        self.headers = dict(headers or {})
+
+
+class AfterApplying:
+    """A scripted failure that comes after the fake really applied the request: the answer is lost."""
+
+    def __init__(self, failure):
+        self.failure = failure
+
+
+class Late:
+    """A scripted failure after which the fake applies the request late, as a write the server finishes after the
+    client gave up waiting: when the ``after``-th request from then on arrives."""
+
+    def __init__(self, failure, after=1):
+        self.failure = failure
+        self.after = after
+
+
+class Race:
+    """A scripted failure of a request the fake does not apply, at whose arrival another run changes the users:
+    ``change(fake)``, as a task that was rate-limited or refused its token would meet it once it sends again."""
+
+    def __init__(self, failure, change):
+        self.failure = failure
+        self.change = change
+
+
+class Trickle:
+    """A scripted answer whose body arrives one byte every ``interval`` seconds, in real time."""
+
+    def __init__(self, reply, interval):
+        self.reply = reply
+        self.interval = interval
+
+
+class TrickledBody:
+    """A raw body for requests that yields one byte at a time, slowly."""
+
+    def __init__(self, content, interval):
+        self._content = content
+        self._interval = interval
+
+    def read(self, amount=None, **kwargs):
+        if not self._content:
+            return b''
+        time.sleep(self._interval)
+        byte, self._content = self._content[:1], self._content[1:]
+        return byte
+
+    def close(self):
+        pass
+
+
+class Call:
+    """One request as the fake received it."""
+
+    def __init__(self, request, service, route, timeout, verify):
+        self.method = request.method
+        self.url = request.url
+        self.service = service
+        self.route = route
+        self.headers = dict(request.headers)
+        body = request.body
+        if isinstance(body, bytes):
+            body = body.decode('utf-8')
+        self.raw_body = body
+        try:
+            self.body = json.loads(body) if body else None
+        except ValueError:
+            self.body = body
+        self.timeout = timeout
+        self.verify = verify
+        self.status = None
+
+    @property
+    def host(self):
+        return urlsplit(self.url).hostname
+
+    def text(self):
+        """Everything this request carried, as one string to scan."""
+        return '\n'.join([self.method, self.url, json.dumps(self.headers, sort_keys=True), self.raw_body or ''])
+
+    def __repr__(self):
+        return '<%s %s -> %s>' % (self.method, self.url, self.status)
+
 
 # Long, unique secrets: easy to scan for, and never a substring of anything else.
 API_TOKEN = 'tk-us-unit-Qm7vX2pL9sT4wB8nK3hR6yD1fJ5gZ0cA'
@@ -92,6 +187,19 @@ def addon(addon_id, addon_type, resource_id=None, plan=None, status='running'):
     """An addon of the account, as the emulator's seed gives it."""
     spec = dict(id=addon_id, type=addon_type, database=resource_id, plan=plan, status=status)
     return dict((key, value) for key, value in spec.items() if value is not None)
+
+
+def task(**options):
+    """A module's arguments against the fake account: ``options`` over its API token, app and addon type; an option
+    given as None is left out."""
+    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
+    values.update(options)
+    return dict((key, value) for key, value in values.items() if value is not None)
+
+
+def user_task(**options):
+    """database_user's arguments: user 'reporting' unless ``options`` name another."""
+    return task(**dict(dict(name='reporting'), **options))
 
 
 def basic_auth(token):
@@ -356,3 +464,37 @@ def assert_no_secret(outcome, fake):
     secrets = list(SECRETS) + fake.generated_passwords()
     assert not leaked(result, secrets), leaked(result, secrets)
     assert not leaked(outcome.warnings, secrets)
+
+
+# --- the client, on its own ------------------------------------------------------------------
+
+def client(**overrides):
+    """A ScalingoClient of the fake account, with ``overrides`` of its options."""
+    params = dict(api_token=API_TOKEN, database_token=None, app=APP, addon=ADDON_ID, region='osc-fr1',
+                  auth_url=None, api_url=None, db_api_url=None, timeout=30.0, validate_certs=True)
+    params.update(overrides)
+    return ScalingoClient(params)
+
+
+def error_of(call, *args):
+    with pytest.raises(ScalingoError) as raised:
+        call(*args)
+    return raised.value
+
+
+def assert_clean(error, *secrets):
+    """The error's message and failure dict carry none of the secrets."""
+    assert not leaked([error.message, str(error), error.to_failure()], secrets or SECRETS)
+    assert 'Traceback' not in error.message
+
+
+# --- property tests ---------------------------------------------------------------------------
+
+NEWEST_CORE = (2, 21)
+
+
+def examples(count):
+    """How many examples a property test draws: all of them on the newest ansible-core line make test runs, a third on the
+    older ones, which run the same collection code under another ansible-core (the Makefile's CORES)."""
+    line = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split('.')[:2])
+    return count if line >= NEWEST_CORE else max(20, count // 3)

@@ -10,30 +10,18 @@ and exiting: the result is the module's own, not yet masked by Ansible, so a sec
 lets through is seen. Warnings are captured where AnsibleModule records them.
 """
 
-import contextlib
-
 from ansible.module_utils import basic
 
 from ansible.module_utils.testing import patch_module_args
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super(ModuleExit, self).__init__(result)
+class ModuleDone(Exception):
+    """What exit_json or fail_json was called with."""
+
+    def __init__(self, result, failed):
+        super(ModuleDone, self).__init__(result)
         self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super(ModuleFail, self).__init__(result)
-        self.result = result
-
-
-@contextlib.contextmanager
-def module_args(args):
-    """Expose ``args`` to the AnsibleModule created inside the block."""
-    with patch_module_args(args):
-        yield
+        self.failed = failed
 
 
 class Outcome:
@@ -69,12 +57,10 @@ class ModuleRunner:
 
     def install(self, monkeypatch):
         def exit_json(module, **kwargs):
-            raise ModuleExit(kwargs)
+            raise ModuleDone(kwargs, False)
 
         def fail_json(module, msg, **kwargs):
-            kwargs['failed'] = True
-            kwargs['msg'] = msg
-            raise ModuleFail(kwargs)
+            raise ModuleDone(dict(kwargs, failed=True, msg=msg), True)
 
         def warn(*args, **kwargs):
             self.warnings.append(kwargs.get('warning', args[0] if args else None))
@@ -92,13 +78,11 @@ class ModuleRunner:
         args['_ansible_check_mode'] = check
         args['_ansible_diff'] = diff
         self.warnings = []
-        with module_args(args):
+        with patch_module_args(args):
             try:
                 module.main()
-            except ModuleExit as done:
-                return Outcome(done.result, False, list(self.warnings))
-            except ModuleFail as failed:
-                return Outcome(failed.result, True, list(self.warnings))
+            except ModuleDone as done:
+                return Outcome(done.result, done.failed, list(self.warnings))
         raise AssertionError('%s.main() returned without calling exit_json or fail_json' % module.__name__)
 
     def ok(self, module, args, **kwargs):
@@ -110,3 +94,9 @@ class ModuleRunner:
         outcome = self.run(module, args, **kwargs)
         assert outcome.failed, 'module did not fail: %r' % (outcome.result,)
         return outcome
+
+
+def assert_one_line(msg):
+    """A message of one line, never a traceback."""
+    assert isinstance(msg, str) and msg.strip(), msg
+    assert '\n' not in msg.strip() and '\r' not in msg and 'Traceback' not in msg, msg

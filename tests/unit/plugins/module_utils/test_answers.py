@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import _answers
 from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient, ScalingoError
-from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
     APP,
     PASSWORD,
     Reply,
+    examples,
 )
 
 PROPERTY = dict(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

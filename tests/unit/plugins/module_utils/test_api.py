@@ -29,9 +29,10 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     addon,
     basic_auth,
+    client,
+    error_of,
     leaked,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.client_support import client, error_of
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 
@@ -55,12 +56,6 @@ def test_region_sets_the_api_and_db_api_hosts(fake, region, api, db_api):
         api + '/v1/apps/my-app/addons/%s/token' % ADDON_ID,
         db_api + '/api/databases/%s/users' % ADDON_ID,
     ]
-
-
-def test_no_region_means_osc_fr1(fake):
-    scalingo = client(region=None)
-    scalingo.list_users()
-    assert {c.host for c in fake.calls} == {'auth.scalingo.com', 'api.osc-fr1.scalingo.com', 'db-api.osc-fr1.scalingo.com'}
 
 
 @pytest.mark.parametrize('auth_url, api_url, db_api_url, bases', [
@@ -103,8 +98,7 @@ def test_json_headers_and_user_agent_on_every_request(fake):
     for call in fake.calls:
         assert call.headers['Accept'] == 'application/json'
         assert call.headers['Content-Type'] == 'application/json'
-        assert call.headers['User-Agent'].startswith('scalingo.cloud/%s ' % COLLECTION_VERSION)
-        assert 'ansible-core/%s' % ANSIBLE_CORE_VERSION in call.headers['User-Agent']
+        assert call.headers['User-Agent'] == 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
 
 
 def test_collection_version_matches_galaxy_yml():
@@ -114,29 +108,18 @@ def test_collection_version_matches_galaxy_yml():
     assert COLLECTION_VERSION == galaxy['version']
 
 
-def test_timeout_on_every_request(fake):
-    _every_kind_of_request(client(timeout=12.5))
-    assert len(fake.calls) == 7
-    assert [c.timeout for c in fake.calls] == [12.5] * 7
+@pytest.mark.parametrize('timeout, sent', [(12.5, 12.5), (None, 30)])
+def test_timeout_on_every_request(fake, timeout, sent):
+    _every_kind_of_request(client(timeout=timeout))
+    assert [c.timeout for c in fake.calls] == [sent] * 7
 
 
-def test_default_timeout_is_thirty_seconds(fake):
-    client(timeout=None).list_users()
-    assert [c.timeout for c in fake.calls] == [30] * 3
-
-
-def test_validate_certs_false_disables_verification_on_every_request(fake):
-    scalingo = client(validate_certs=False)
-    assert scalingo.session.verify is False
+@pytest.mark.parametrize('validate_certs', [False, True])
+def test_validate_certs_on_every_request(fake, validate_certs):
+    scalingo = client(validate_certs=validate_certs)
+    assert scalingo.session.verify is validate_certs
     _every_kind_of_request(scalingo)
-    assert [c.verify for c in fake.calls] == [False] * 7
-
-
-def test_certificates_are_verified_by_default(fake):
-    scalingo = client()
-    assert scalingo.session.verify is True
-    scalingo.list_users()
-    assert [c.verify for c in fake.calls] == [True] * 3
+    assert [c.verify for c in fake.calls] == [validate_certs] * 7
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -151,20 +134,6 @@ def test_each_token_is_fetched_once_per_client(fake):
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create', 'update', 'delete', 'list']
 
 
-def test_exchange_uses_basic_auth_with_an_empty_user(fake):
-    client().list_users()
-    exchange = fake.select('exchange')[0]
-    assert exchange.headers['Authorization'] == basic_auth(API_TOKEN)
-    assert exchange.body is None
-
-
-def test_addon_token_is_requested_for_the_addon_with_the_bearer(fake):
-    client().list_users()
-    token_call = fake.select('addon_token')[0]
-    assert token_call.url.endswith('/v1/apps/my-app/addons/%s/token' % ADDON_ID)
-    assert token_call.headers['Authorization'] == 'Bearer ' + BEARER
-
-
 def test_each_credential_goes_only_to_its_host(fake):
     _every_kind_of_request(client(addon='postgresql'))
     where = {'auth': (API_TOKEN, basic_auth(API_TOKEN)), 'api': (BEARER,), 'db': (DB_TOKEN,)}
@@ -173,6 +142,8 @@ def test_each_credential_goes_only_to_its_host(fake):
             for secret in secrets:
                 if service != call.service:
                     assert secret not in call.text(), '%s sent to %s' % (service, call.url)
+    assert [c.route for c in fake.calls if PASSWORD in c.text()] == ['create']
+    assert [(c.headers['Authorization'], c.body) for c in fake.select(service='auth')] == [(basic_auth(API_TOKEN), None)]
     assert {c.headers['Authorization'] for c in fake.select(service='db')} == {'Bearer ' + DB_TOKEN}
     assert {c.headers['Authorization'] for c in fake.select(service='api')} == {'Bearer ' + BEARER}
 
@@ -330,14 +301,9 @@ GOOD_USER = {'name': 'good-user', 'read_only': False, 'protected': False}
     ('list', Reply(200, json={'database-users': [GOOD_USER, {'nom': 'x'}]}), 'users with their "name" as a non-empty string'),
     ('list', Reply(200, json={'database-users': [GOOD_USER, 'bad']}), 'users as objects'),
     ('list', Reply(200, json={'database-users': [GOOD_USER, GOOD_USER]}), 'each user listed once'),
+    ('addons', Reply(200, json={'apps': []}), 'an "addons" list'),
 ])
 def test_unexpected_success_bodies_fail_cleanly(fake, route, reply, expected):
     fake.script(route, reply)
-    error = error_of(client().list_users)
-    assert 'answered with an unexpected shape (expected %s): is this URL a Scalingo service?' % expected in error.message
-
-
-def test_addons_list_without_addons_key(fake):
-    fake.script('addons', Reply(200, json={'apps': []}))
     error = error_of(client(addon='postgresql').list_users)
-    assert 'unexpected shape (expected an "addons" list)' in error.message
+    assert 'answered with an unexpected shape (expected %s): is this URL a Scalingo service?' % expected in error.message

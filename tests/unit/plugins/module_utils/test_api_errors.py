@@ -8,10 +8,6 @@
 import pytest
 import requests
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
-
-from ansible_collections.scalingo.cloud.plugins.module_utils import _api
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import COLLECTION_VERSION
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
@@ -23,113 +19,86 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     OTHER_DB_TOKEN,
     PASSWORD,
     PROTECTED_USER,
+    SECRETS,
     Reply,
+    assert_clean,
+    client,
+    error_of,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.client_support import assert_clean, client, error_of
+
+
+EXPIRED = Reply(401, json={'error': 'token expired'})
+
+
+def _row(name, *values):
+    return pytest.param(*values, id=name)
 
 
 # --- errors ------------------------------------------------------------------------------------
 
-def test_401_on_exchange_says_to_check_the_api_token(fake):
-    error = error_of(client(api_token=OTHER_API_TOKEN).list_users)
-    assert error.status == 401
-    assert 'Check the API token (api_token or SCALINGO_API_TOKEN)' in error.message
-    assert fake.routes() == ['exchange']
-    assert_clean(error, OTHER_API_TOKEN)
+# client options, the route scripted and its reply (None: the fake's own answer), status, words of the message, routes
+ERRORS = [
+    _row('api token refused', dict(api_token=OTHER_API_TOKEN), None, None, 401,
+         ['Check the API token (api_token or SCALINGO_API_TOKEN)'], ['exchange']),
+    _row('database token refused', dict(api_token=None, app=None, database_token=OTHER_DB_TOKEN), None, None, 401,
+         ['Check the database token (database_token or SCALINGO_DATABASE_TOKEN)'], ['list']),
+    _row('403', {}, 'list', Reply(403, json={'error': 'forbidden'}), 403,
+         ["The token's owner may not manage database users", 'forbidden'], ['exchange', 'addon_token', 'list']),
+    _row('unknown app', dict(app='other-app', addon='postgresql'), None, None, 404, ["App 'other-app' was not found"],
+         ['exchange', 'addons']),
+    _row('unknown addon', dict(addon=OTHER_ADDON_ID), None, None, 404,
+         ["Addon '%s' was not found in app 'my-app'" % OTHER_ADDON_ID], ['exchange', 'addon_token']),
+    _row('wrong auth url', dict(auth_url='https://auth.scalingo.com/wrong'), None, None, 404,
+         ['check region and the service URLs'], [None]),
+    _row('plain text', {}, 'list', Reply(400, text='bad request: missing database'), 400, ['(bad request: missing database)'],
+         ['exchange', 'addon_token', 'list']),
+    _row('message key', {}, 'list', Reply(400, json={'message': 'database is not running'}), 400, ['(database is not running)'],
+         ['exchange', 'addon_token', 'list']),
+    # tokens: a refused one is fetched again once per run, and one given as database_token only through api_token and app
+    _row('api refused twice', {}, 'addon_token', [Reply(401, json={'error': 'not authenticated'})] * 2, 401,
+         ['check the API token'], ['exchange', 'addon_token', 'exchange', 'addon_token']),
+    _row('renewed once per run', {}, 'list', [EXPIRED] * 3, 401, [], ['exchange', 'addon_token', 'list', 'addon_token', 'list']),
+    _row('given token replaced once', dict(database_token=OTHER_DB_TOKEN), 'list', [EXPIRED] * 3, 401, [],
+         ['list', 'exchange', 'addon_token', 'list']),
+    _row('given token without app', dict(database_token=OTHER_DB_TOKEN, app=None), 'list', [EXPIRED], 401,
+         ['Check the database token', 'With api_token and app as well'], ['list']),
+    _row('given token alone', dict(api_token=None, app=None, database_token=DB_TOKEN), 'list', [EXPIRED], 401,
+         ['Check the database token'], ['list']),
+    _row('tls', {}, 'exchange', [requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')],
+         None, ['TLS certificate verification failed. Check the certificate of that host; set validate_certs to false only '
+                'against a test service.'], ['exchange']),
+]
 
 
-def test_401_with_a_database_token_says_to_check_the_database_token(fake):
-    error = error_of(client(api_token=None, app=None, database_token=OTHER_DB_TOKEN).list_users)
-    assert error.status == 401
-    assert 'Check the database token (database_token or SCALINGO_DATABASE_TOKEN)' in error.message
-    assert_clean(error, OTHER_DB_TOKEN)
+@pytest.mark.parametrize('options, route, replies, status, words, routes', ERRORS)
+def test_errors_say_what_to_check(fake, clock, options, route, replies, status, words, routes):
+    if route:
+        fake.script(route, *(replies if isinstance(replies, list) else [replies]))
+    error = error_of(client(**options).list_users)
+    assert error.status == status
+    assert [word for word in words if word not in error.message] == [], error.message
+    assert fake.routes() == routes
+    assert_clean(error, OTHER_API_TOKEN, OTHER_DB_TOKEN, *SECRETS)
 
 
-def test_401_on_the_api_says_the_token_was_refused(fake):
-    # Twice: a first 401 makes the client fetch the bearer token again, once.
-    fake.script('addon_token', *[Reply(401, json={'error': 'not authenticated'})] * 2)
-    error = error_of(client().list_users)
-    assert error.status == 401
-    assert 'check the API token' in error.message
-    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token']
-
-
-# --- tokens that expire during a run ----------------------------------------------------------
-
-def test_an_expired_database_token_is_fetched_again_once(fake):
-    fake.script('list', Reply(401, json={'error': 'token expired'}))
-    assert [u['name'] for u in client().list_users()] == [PROTECTED_USER]
-    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
-
-
-def test_an_expired_bearer_is_fetched_again_once(fake):
-    fake.script('addon_token', Reply(401, json={'error': 'token expired'}))
-    client().list_users()
-    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token', 'list']
+@pytest.mark.parametrize('options, route, routes', [
+    _row('database token', {}, 'list', ['exchange', 'addon_token', 'list', 'addon_token', 'list']),
+    _row('bearer', {}, 'addon_token', ['exchange', 'addon_token', 'exchange', 'addon_token', 'list']),
+    _row('given database token', dict(database_token=OTHER_DB_TOKEN), 'list', ['list', 'exchange', 'addon_token', 'list']),
+])
+def test_an_expired_token_is_fetched_again_once(fake, options, route, routes):
+    fake.script(route, EXPIRED)
+    assert [u['name'] for u in client(**options).list_users()] == [PROTECTED_USER]
+    assert fake.routes() == routes
+    assert fake.calls[-1].headers['Authorization'] == 'Bearer ' + DB_TOKEN
 
 
 def test_a_write_refused_for_an_expired_token_is_sent_once_more(fake):
-    fake.script('create', Reply(401, json={'error': 'token expired'}))
+    fake.script('create', EXPIRED)
     user, generated = client().create_user('reporting', False)
     assert user['name'] == 'reporting' and generated
     assert fake.routes() == ['exchange', 'addon_token', 'create', 'addon_token', 'create']
     assert list(fake.users()) == [PROTECTED_USER, 'reporting']
-
-
-def test_a_token_is_renewed_only_once_per_run(fake):
-    fake.script('list', *[Reply(401, json={'error': 'token expired'})] * 3)
-    error = error_of(client().list_users)
-    assert error.status == 401
-    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
-
-
-def test_an_expired_database_token_is_replaced_through_the_api_token_once(fake):
-    fake.script('list', Reply(401, json={'error': 'token expired'}))
-    users = client(database_token=OTHER_DB_TOKEN).list_users()
-    assert [u['name'] for u in users] == [PROTECTED_USER]
-    assert fake.routes() == ['list', 'exchange', 'addon_token', 'list']
-    assert fake.calls[0].headers['Authorization'] == 'Bearer ' + OTHER_DB_TOKEN
-    assert fake.calls[-1].headers['Authorization'] == 'Bearer ' + DB_TOKEN
-
-
-def test_a_database_token_is_replaced_only_once_per_task(fake):
-    fake.script('list', *[Reply(401, json={'error': 'token expired'})] * 3)
-    error = error_of(client(database_token=OTHER_DB_TOKEN).list_users)
-    assert fake.routes() == ['list', 'exchange', 'addon_token', 'list'] and error.status == 401
-
-
-def test_without_the_app_a_database_token_cannot_be_replaced_and_the_message_says_so(fake):
-    fake.script('list', Reply(401, json={'error': 'token expired'}))
-    error = error_of(client(database_token=OTHER_DB_TOKEN, app=None).list_users)
-    assert fake.routes() == ['list']
-    assert 'Check the database token' in error.message and 'With api_token and app as well' in error.message
-
-
-def test_a_given_database_token_is_not_renewed(fake):
-    fake.script('list', Reply(401, json={'error': 'token expired'}))
-    error = error_of(client(api_token=None, app=None, database_token=DB_TOKEN).list_users)
-    assert fake.routes() == ['list']
-    assert 'Check the database token' in error.message
-
-
-def test_403_says_the_owner_may_not_manage_users(fake):
-    fake.script('list', Reply(403, json={'error': 'forbidden'}))
-    error = error_of(client().list_users)
-    assert error.status == 403
-    assert "The token's owner may not manage database users" in error.message
-    assert 'forbidden' in error.message
-
-
-def test_404_on_the_addons_list_names_the_app(fake):
-    error = error_of(client(app='other-app', addon='postgresql').list_users)
-    assert error.status == 404
-    assert "App 'other-app' was not found" in error.message
-
-
-def test_404_on_the_addon_token_names_the_addon(fake):
-    error = error_of(client(addon=OTHER_ADDON_ID).list_users)
-    assert error.status == 404
-    assert "Addon '%s' was not found in app 'my-app'" % OTHER_ADDON_ID in error.message
 
 
 def test_404_on_the_database(fake):
@@ -149,12 +118,17 @@ def test_422_field_errors_are_in_the_failure_and_the_message(fake):
     assert_clean(error)
 
 
-def test_422_with_several_fields(fake):
-    fake.script('update', Reply(422, json={'errors': {'password': ['is too short'], 'password_confirmation': ['does not match']}}))
-    fake.add_user('reporting')
-    error = error_of(client().change_password, 'reporting', PASSWORD)
-    assert error.errors == {'password': ['is too short'], 'password_confirmation': ['does not match']}
-    assert 'password is too short; password_confirmation does not match' in error.message
+@pytest.mark.parametrize('errors, expected, words', [
+    ({'password': ['is too short'], 'password_confirmation': ['does not match']},
+     {'password': ['is too short'], 'password_confirmation': ['does not match']}, 'password is too short; password_confirmation does not match'),
+    ({'name': 'is too long', 'base': ['quota reached', 'try later']}, {'name': ['is too long'], 'base': ['quota reached', 'try later']},
+     'base quota reached, try later; name is too long'),
+])
+def test_422_with_several_fields(fake, errors, expected, words):
+    fake.script('create', Reply(422, json={'errors': errors}))
+    error = error_of(client().create_user, 'reporting', False, PASSWORD)
+    assert error.errors == expected
+    assert words in error.message
 
 
 def test_500_and_its_request_id(fake):
@@ -186,13 +160,6 @@ def test_non_json_error_bodies_give_a_clean_message(fake, reply):
     assert '\n' not in error.message
 
 
-def test_a_short_plain_text_error_is_quoted(fake):
-    fake.script('list', Reply(400, text='bad request: missing database'))
-    error = error_of(client().list_users)
-    assert error.api_message == 'bad request: missing database'
-    assert '(bad request: missing database)' in error.message
-
-
 @pytest.mark.parametrize('route', ['exchange', 'addon_token', 'list'])
 def test_html_instead_of_json_on_success(fake, route):
     fake.script(route, Reply(200, text='<html><body>Welcome to nginx</body></html>', headers={'Content-Type': 'text/html'}))
@@ -204,26 +171,18 @@ def test_html_instead_of_json_on_success(fake, route):
 
 # --- redaction ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('route, echo', [
-    ('exchange', API_TOKEN),
-    ('addon_token', BEARER),
-    ('list', DB_TOKEN),
-])
-def test_secrets_echoed_in_json_errors_are_redacted(fake, route, echo):
-    refused = Reply(401, json={'error': 'token %s is invalid' % echo, 'errors': {echo: ['bad ' + echo]}})
-    fake.script(route, refused, refused)  # the second answers the one renewal of the token
-    error = error_of(client().list_users)
-    assert_clean(error)
-    assert '********' in error.message
-    assert '********' in error.to_failure()['message']
-
-
 @pytest.mark.parametrize('route, echo', [('exchange', API_TOKEN), ('addon_token', BEARER), ('list', DB_TOKEN)])
-def test_secrets_echoed_in_plain_text_errors_are_redacted(fake, route, echo):
-    fake.script(route, Reply(400, text='bad token ' + echo))
+@pytest.mark.parametrize('as_json', [True, False], ids=['json', 'text'])
+def test_secrets_echoed_in_errors_are_redacted(fake, route, echo, as_json):
+    if as_json:
+        refused = Reply(401, json={'error': 'token %s is invalid' % echo, 'errors': {echo: ['bad ' + echo]}})
+        fake.script(route, refused, refused)  # the second answers the one renewal of the token
+    else:
+        fake.script(route, Reply(400, text='bad token ' + echo))
     error = error_of(client().list_users)
     assert_clean(error)
-    assert error.api_message == 'bad token ********'
+    assert '********' in error.message and '********' in error.to_failure()['message']
+    assert as_json or error.api_message == 'bad token ********'
 
 
 def test_a_database_token_echoed_is_redacted(fake):
@@ -255,39 +214,6 @@ def test_redact_leaves_short_values_and_other_text_alone():
     assert scalingo.redact(None) is None
 
 
-def test_user_agent_constant():
-    assert _api.USER_AGENT == 'scalingo.cloud/%s (ansible-core/%s)' % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
-
-
-# --- less common answers -------------------------------------------------------------------------
-
-def test_an_unreadable_retry_after_falls_back_to_backoff(fake, clock):
-    fake.script('list', Reply(429, text='Retry later', headers={'Retry-After': 'soon'}),
-                Reply(429, text='Retry later', headers={'Retry-After': 'Mon, 99 Foo 2024 99:99:99 GMT'}))
-    client().list_users()
-    assert clock.sleeps == [1.0, 2.0]
-
-
-def test_field_errors_given_as_strings(fake):
-    fake.script('create', Reply(422, json={'errors': {'name': 'is too long', 'base': ['quota reached', 'try later']}}))
-    error = error_of(client().create_user, 'reporting', False, None)
-    assert error.errors == {'name': ['is too long'], 'base': ['quota reached', 'try later']}
-    assert 'base quota reached, try later; name is too long' in error.message
-
-
-def test_an_error_with_a_message_key(fake):
-    fake.script('list', Reply(400, json={'message': 'database is not running'}))
-    error = error_of(client().list_users)
-    assert error.api_message == 'database is not running'
-    assert '(database is not running)' in error.message
-
-
-def test_404_on_the_token_exchange_points_at_the_urls(fake):
-    error = error_of(client(auth_url='https://auth.scalingo.com/wrong').list_users)
-    assert error.status == 404
-    assert 'check region and the service URLs' in error.message
-
-
 @pytest.mark.parametrize('reply', [Reply(201, json={'user': {'name': 'reporting'}}), Reply(201), Reply(201, json=['x'])])
 def test_a_create_answer_that_is_not_a_user(fake, reply):
     # The creation was applied: the error says so (outcome "applied"), for the module to read the users.
@@ -306,11 +232,3 @@ def test_an_unknown_host_is_reported_as_such(fake, clock):
     assert 'Gave up after %d attempts' % MAX_ATTEMPTS in error.message
     assert fake.routes() == ['exchange'] + [None] * MAX_ATTEMPTS
     assert error.uncertain is False
-
-
-def test_a_certificate_failure_is_reported_as_such(fake, clock):
-    fake.script('exchange', requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))
-    error = error_of(client().list_users)
-    assert 'TLS certificate verification failed. Check the certificate of that host; set validate_certs to false only ' \
-           'against a test service.' in error.message
-    assert fake.routes() == ['exchange']

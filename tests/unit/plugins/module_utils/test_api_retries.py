@@ -16,11 +16,50 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     DB_TOKEN,
     PASSWORD,
     Reply,
+    assert_clean,
+    client,
+    error_of,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.client_support import assert_clean, client, error_of
 
 
-# --- retries -----------------------------------------------------------------------------------
+# --- retries ---------------------------------------------------------------------------------
+
+def _slow(after=None):
+    return Reply(429, text='Retry later', headers={'Retry-After': after} if after else {})
+
+
+def _row(name, *values):
+    return pytest.param(*values, id=name)
+
+
+# client options, replies scripted for the users list, waits, requests of the list, status of the error (None: listed)
+READS = [
+    _row('backoff, text', {}, [_slow()] * 3, [1.0, 2.0, 4.0], 4, None),
+    _row('backoff, json', {}, [Reply(429, json={'error': 'Retry later'})] * 3, [1.0, 2.0, 4.0], 4, None),
+    _row('unreadable retry-after', {}, [_slow('soon'), _slow('Mon, 99 Foo 2024 99:99:99 GMT'), _slow('Fri, 31 Dec 99999 23:59:59 GMT')],
+         [1.0, 2.0, 4.0], 4, None),
+    _row('a limit that ends within the window', {}, [_slow()] * 6, [1.0, 2.0, 4.0, 8.0, 16.0, 32.0], 7, None),
+    _row('bounded in total waiting time', {}, [_slow('25')] * 20, [25.0] * 4, 5, 429),
+    _row('max_wait sets the budget', dict(max_wait=50), [_slow('25')] * 20, [25.0, 25.0], 3, 429),
+    _row('no wait at all', dict(max_wait=0), [_slow('25')] * 20, [], 1, 429),
+    _row('retry at once for ever', {}, [_slow('0')] * 30, None, MAX_RATE_LIMITED_ATTEMPTS, 429),
+    _row('connection error', {}, [requests.exceptions.ConnectionError('Connection aborted.')], [1.0], 2, None),
+    _row('connect timeout', {}, [requests.exceptions.ConnectTimeout('connect timed out')], [1.0], 2, None),
+    _row('broken body', {}, [requests.exceptions.ChunkedEncodingError('Connection broken')], [1.0], 2, None),
+] + [_row('gateway %d' % status, {}, [Reply(status, text='<html><body>Bad gateway</body></html>', headers={'Content-Type': 'text/html'}),
+                                      Reply(status, json={'error': 'upstream'})], [1.0, 2.0], 3, None) for status in (502, 503, 504)]
+
+
+@pytest.mark.parametrize('options, replies, sleeps, requests_sent, status', READS)
+def test_a_read_is_sent_again_within_the_waiting_budget(fake, clock, options, replies, sleeps, requests_sent, status):
+    fake.script('list', *replies)
+    if status is None:
+        assert client(**options).list_users()
+    else:
+        assert error_of(client(**options).list_users).status == status
+    assert sleeps is None or clock.sleeps == sleeps
+    assert fake.count('list') == requests_sent
+
 
 @pytest.mark.parametrize('reply', [
     Reply(429, json={'error': 'rate limit exceeded'}, headers={'Retry-After': '7'}),
@@ -51,14 +90,6 @@ def test_429_on_the_token_exchange_and_addon_token_is_retried(fake, clock):
     assert clock.sleeps == [2.0, 3.0]
 
 
-@pytest.mark.parametrize('reply', [Reply(429, text='Retry later'), Reply(429, json={'error': 'Retry later'})])
-def test_429_without_retry_after_uses_exponential_backoff(fake, clock, reply):
-    fake.script('list', reply, reply, reply)
-    assert client().list_users()
-    assert clock.sleeps == [1.0, 2.0, 4.0]
-    assert fake.count('list') == 4
-
-
 def test_429_forever_is_waited_out_over_the_whole_window_then_gives_up(fake, clock):
     # Scalingo's documented limit: 429, "Retry later", no Retry-After, for as long as the minute is not over.
     fake.script('create', *[Reply(429, text='Retry later')] * 30)
@@ -75,35 +106,6 @@ def test_429_forever_is_waited_out_over_the_whole_window_then_gives_up(fake, clo
     assert_clean(error)
 
 
-def test_a_rate_limit_that_ends_within_the_window_is_waited_out(fake, clock):
-    fake.script('list', *[Reply(429, text='Retry later')] * 6)
-    assert client().list_users()
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0] and fake.count('list') == 7
-
-
-def test_a_server_that_asks_to_retry_at_once_for_ever_is_given_up(fake, clock):
-    fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '0'})] * 30)
-    error = error_of(client().list_users)
-    assert fake.count('list') == MAX_RATE_LIMITED_ATTEMPTS and error.status == 429
-
-
-def test_retries_are_bounded_in_total_waiting_time(fake, clock):
-    fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '25'})] * 20)
-    error = error_of(client().list_users)
-    assert clock.sleeps == [25.0] * 4
-    assert fake.count('list') == 5
-    assert error.status == 429
-
-
-def test_max_wait_sets_the_budget(fake, clock):
-    fake.script('list', *[Reply(429, text='Retry later', headers={'Retry-After': '25'})] * 20)
-    error = error_of(client(max_wait=50).list_users)
-    assert clock.sleeps == [25.0, 25.0] and error.status == 429
-    fake.calls, clock.sleeps[:] = [], []
-    error = error_of(client(max_wait=0).list_users)
-    assert clock.sleeps == [] and fake.count('list') == 1
-
-
 def test_a_retry_after_beyond_the_budget_is_not_waited(fake, clock):
     fake.script('list', Reply(429, text='Retry later', headers={'Retry-After': '3600'}))
     error = error_of(client().list_users)
@@ -112,33 +114,6 @@ def test_a_retry_after_beyond_the_budget_is_not_waited(fake, clock):
     assert 'asked to wait 3600 seconds' in error.message and 'Gave up' not in error.message
     assert 'more than the 120 seconds of waiting that max_wait has left in this task' in error.message
     assert 'raise max_wait, or run the task again later' in error.message and 'fewer tasks' not in error.message
-
-
-@pytest.mark.parametrize('status', [502, 503, 504])
-def test_gateway_errors_are_retried_on_get(fake, clock, status):
-    fake.script('list', Reply(status, text='<html><body>Bad gateway</body></html>', headers={'Content-Type': 'text/html'}),
-                Reply(status, json={'error': 'upstream'}))
-    assert client().list_users()
-    assert [c.status for c in fake.select('list')] == [status, status, 200]
-    assert clock.sleeps == [1.0, 2.0]
-
-
-def test_connection_errors_are_retried_on_get(fake, clock):
-    fake.script('list', requests.exceptions.ConnectionError('Connection aborted.'))
-    client().list_users()
-    assert fake.count('list') == 2
-    assert clock.sleeps == [1.0]
-
-
-@pytest.mark.parametrize('failure', [Reply(503, json={'error': 'upstream'}), requests.exceptions.ConnectionError('aborted')])
-def test_a_delete_is_not_sent_again_blindly(fake, clock, failure):
-    # The module decides, after reading the users again: a second DELETE could remove a user created meanwhile.
-    fake.add_user('reporting')
-    fake.script('delete', failure)
-    error = error_of(client().delete_user, 'reporting')
-    assert error.uncertain is True
-    assert fake.count('delete') == 1
-    assert clock.sleeps == []
 
 
 def test_connection_errors_on_get_give_up_after_bounded_attempts(fake, clock):
@@ -152,41 +127,36 @@ def test_connection_errors_on_get_give_up_after_bounded_attempts(fake, clock):
     assert error.uncertain is False
 
 
-@pytest.mark.parametrize('route, status', [
-    ('create', 502), ('create', 503), ('create', 504), ('create', 500),
-    ('update', 502), ('update', 503), ('update', 504), ('update', 500),
-    ('reset', 503),
+WRITES = {
+    'create': lambda scalingo: scalingo.create_user('newuser', False, PASSWORD),
+    'update': lambda scalingo: scalingo.change_password('reporting', PASSWORD),
+    'reset': lambda scalingo: scalingo.reset_password('reporting'),
+    'delete': lambda scalingo: scalingo.delete_user('reporting'),
+}
+CLOSED = requests.exceptions.ConnectionError('Connection aborted.', RuntimeError('RemoteDisconnected'))
+
+
+@pytest.mark.parametrize('route, failure, words', [
+    (route, Reply(status, json={'error': 'upstream failure'}, headers={'X-Request-Id': 'req-5xx-1'}), 'try again later')
+    for route, status in [('create', 502), ('create', 503), ('create', 504), ('create', 500), ('update', 502), ('update', 503),
+                          ('update', 504), ('update', 500), ('reset', 503), ('delete', 503)]
+] + [
+    ('create', CLOSED, 'the connection was closed without an answer'),
+    ('update', CLOSED, 'the connection was closed without an answer'),
+    ('delete', requests.exceptions.ConnectionError('aborted'), 'ConnectionError'),
+    ('create', requests.exceptions.ReadTimeout('read timed out'), 'timed out after 30.0 seconds'),
 ])
-def test_server_errors_on_post_and_patch_are_not_retried_and_flagged_uncertain(fake, clock, route, status):
+def test_a_write_that_may_have_landed_is_not_sent_again_and_is_uncertain(fake, clock, route, failure, words):
+    # The module decides, after reading the users again: a second DELETE could remove a user created meanwhile.
     fake.add_user('reporting')
-    fake.script(route, Reply(status, json={'error': 'upstream failure'}, headers={'X-Request-Id': 'req-5xx-1'}))
-    scalingo = client()
-    action = {'create': lambda: scalingo.create_user('newuser', False, PASSWORD),
-              'update': lambda: scalingo.change_password('reporting', PASSWORD),
-              'reset': lambda: scalingo.reset_password('reporting')}[route]
-    error = error_of(action)
-    assert fake.count(route) == 1
-    assert clock.sleeps == []
+    fake.script(route, failure)
+    error = error_of(WRITES[route], client())
+    assert fake.count(route) == 1 and clock.sleeps == []
     assert error.uncertain is True
-    assert error.status == status
-    assert error.request_id == 'req-5xx-1'
-    assert 'try again later' in error.message
+    assert error.status == getattr(failure, 'status', None)
+    assert error.request_id == getattr(failure, 'headers', {}).get('X-Request-Id')
+    assert words in error.message and 'Gave up' not in error.message
     assert_clean(error)
-
-
-@pytest.mark.parametrize('route', ['create', 'update'])
-def test_connection_errors_on_post_and_patch_are_not_retried_and_flagged_uncertain(fake, clock, route):
-    fake.add_user('reporting')
-    fake.script(route, requests.exceptions.ConnectionError('Connection aborted.', RuntimeError('RemoteDisconnected')))
-    scalingo = client()
-    action = {'create': lambda: scalingo.create_user('newuser', False, PASSWORD),
-              'update': lambda: scalingo.change_password('reporting', PASSWORD)}[route]
-    error = error_of(action)
-    assert fake.count(route) == 1
-    assert clock.sleeps == []
-    assert error.uncertain is True
-    assert 'the connection was closed without an answer' in error.message
-    assert 'Gave up' not in error.message
 
 
 def test_timeouts_fail_with_a_clear_message(fake, clock):
@@ -195,13 +165,6 @@ def test_timeouts_fail_with_a_clear_message(fake, clock):
     assert 'timed out after 5.0 seconds' in error.message
     assert 'raise timeout' in error.message
     assert error.uncertain is False
-
-
-def test_a_timeout_on_post_is_uncertain(fake, clock):
-    fake.script('create', requests.exceptions.ReadTimeout('read timed out'))
-    error = error_of(client().create_user, 'reporting', False, None)
-    assert error.uncertain is True
-    assert fake.count('create') == 1
 
 
 def test_a_non_transient_request_error_is_not_retried(fake, clock):

@@ -36,10 +36,6 @@ def test_empty_values_mean_not_set():
     assert (conn.timeout, conn.max_wait) == (_connection.DEFAULT_TIMEOUT, _connection.DEFAULT_MAX_WAIT)
 
 
-def test_no_wait_at_all_is_kept():
-    assert Connection(dict(addon=ADDON_ID, max_wait=0.0)).max_wait == 0.0
-
-
 def test_service_urls_are_reduced_to_their_roots():
     conn = Connection(dict(addon=ADDON_ID, region='osc-secnum-fr1', auth_url='auth.example.test/v1/',
                            db_api_url='https://db.example.test/api'))

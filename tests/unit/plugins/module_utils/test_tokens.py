@@ -62,22 +62,6 @@ def test_each_token_is_fetched_once_and_learned_as_a_secret(fake):
     assert secrets.text('%s %s' % (BEARER_TOKEN, DB_TOKEN)) == '******** ********'
 
 
-def test_an_addon_id_is_not_looked_up(fake):
-    assert chain()[0].token(DATABASE) == DB_TOKEN
-    assert fake.routes() == ['exchange', 'addon_token']
-
-
-def test_a_given_database_token_is_used_without_any_request(fake):
-    assert chain(api_token=None, app=None, database_token=OTHER_DB_TOKEN)[0].token(DATABASE) == OTHER_DB_TOKEN
-    assert fake.calls == []
-
-
-def test_an_unknown_addon_type_fails_with_the_advice(fake):
-    error = pytest.raises(ScalingoError, chain(addon='mongodb')[0].token, DATABASE).value
-    assert error.message == "App 'my-app' has no mongodb addon: check app and addon."
-    assert fake.routes() == ['exchange', 'addons']
-
-
 # --- which token may be renewed, and how often ------------------------------------------------
 
 @pytest.mark.parametrize('options, bearer, database', [
@@ -110,14 +94,6 @@ def test_a_given_database_token_without_api_token_and_app_is_never_renewed(fake)
 
 # --- send: the users API asks for a token, the chain renews a refused one ----------------------
 
-def test_send_renews_a_refused_token_and_sends_again(fake):
-    tokens, transport, dummy = chain()
-    fake.script('list', EXPIRED)
-    status, data = tokens.send(DATABASE, users_request(transport))
-    assert status == 200 and data['database-users']
-    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
-
-
 def test_a_request_refused_twice_was_never_applied(fake):
     """A 401 is a refusal: sending the request again with a new token does not make the first attempt uncertain."""
     tokens, transport, dummy = chain()
@@ -133,10 +109,3 @@ def test_send_does_not_renew_for_another_error(fake):
     error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport, 'POST')).value
     assert error.status == 403 and error.earlier_uncertain is False
     assert fake.routes() == ['exchange', 'addon_token', 'create']
-
-
-def test_send_renews_the_bearer_while_fetching_the_database_token(fake):
-    tokens, transport, dummy = chain()
-    fake.script('addon_token', EXPIRED)
-    tokens.send(DATABASE, users_request(transport))
-    assert fake.routes() == ['exchange', 'addon_token', 'exchange', 'addon_token', 'list']

@@ -18,7 +18,7 @@ import itertools
 import pytest
 import requests
 
-from ansible_collections.scalingo.cloud.plugins.modules import database_user
+from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     API_TOKEN,
@@ -27,18 +27,33 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+    SECRETS,
     Reply,
     leaked,
+    task,
+    user_task,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.bad_input_support import (
-    SECRETS,
-    MODULES,
-    BOTH,
-    USER_ONLY,
-    base_args,
-    assert_one_line,
-    assert_refused,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
+
+MODULES = {'database_user': database_user, 'database_user_info': database_user_info, 'database_users': database_users}
+BOTH = ('database_user', 'database_user_info')
+USER_ONLY = ('database_user',)
+
+
+def base_args(module, **overrides):
+    return (user_task if module == 'database_user' else task)(**overrides)
+
+
+def assert_refused(outcome, fake, option, exact_failure=True):
+    """A refusal of the input: failed, one line naming ``option``, no request at all, no secret."""
+    assert outcome.failed, outcome
+    assert fake.calls == [], 'input refused only after %d request(s): %r' % (len(fake.calls), fake.calls)
+    assert_one_line(outcome.msg)
+    assert option in outcome.msg, (option, outcome.msg)
+    if exact_failure:
+        assert outcome['failure'] == dict(option=option), outcome.result
+    assert 'exception' not in outcome.result
+    assert not leaked(outcome.result, SECRETS), leaked(outcome.result, SECRETS)
 
 
 # --- the table: one invalid value (or combination) per row, the option it must name -------------------------------
@@ -46,7 +61,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.bad_input_sup
 LONG_HOST = 'https://' + 'a' * 64 + '.example.test'
 INVALID = [
     # name (both modules; optional in database_user_info)
-    (BOTH, dict(name='short'), 'name'),
+    (BOTH, dict(name='short'), 'name', 'must be 6 to 32 characters'),
     (BOTH, dict(name=''), 'name'),
     (BOTH, dict(name='x' * 33), 'name'),
     (BOTH, dict(name='bad.name'), 'name'),
@@ -61,19 +76,19 @@ INVALID = [
     (BOTH, dict(name="report'; DROP ROLE x; --"), 'name'),
     # password
     (USER_ONLY, dict(password=''), 'password'),
-    (USER_ONLY, dict(password='x' * 23), 'password'),
+    (USER_ONLY, dict(password='x' * 23), 'password', 'got 23'),
     (USER_ONLY, dict(password='x' * 65), 'password'),
-    (USER_ONLY, dict(password='quoted-"password"-that-is-long'), 'password'),
+    (USER_ONLY, dict(password='quoted-"password"-that-is-long'), 'password', 'quotes'),
     (USER_ONLY, dict(password="quoted-'password'-that-is-long"), 'password'),
-    (USER_ONLY, dict(state='reset_password', password=PASSWORD), 'password'),
+    (USER_ONLY, dict(state='reset_password', password=PASSWORD), 'password', 'cannot be used with'),
     # option combinations of database_user
-    (USER_ONLY, dict(update_password='always'), 'update_password'),
+    (USER_ONLY, dict(update_password='always'), 'update_password', 'update_password=always needs password'),
     (USER_ONLY, dict(update_password='always', read_only=True), 'update_password'),
     # region
     (BOTH, dict(region=''), 'region'),
     (BOTH, dict(region='osc fr1'), 'region'),
     (BOTH, dict(region='OSC-FR1'), 'region'),
-    (BOTH, dict(region='osc_fr1'), 'region'),
+    (BOTH, dict(region='osc_fr1'), 'region', 'region name'),
     (BOTH, dict(region='-osc-fr1'), 'region'),
     (BOTH, dict(region='osc--fr1'), 'region'),
     (BOTH, dict(region='osc-fr1-'), 'region'),
@@ -82,16 +97,17 @@ INVALID = [
     (BOTH, dict(region='osc-fr1/../x'), 'region'),
     (BOTH, dict(region='x' * 64), 'region'),  # api.<region>.scalingo.com: a host label has at most 63 characters
     # service URLs
-    (BOTH, dict(auth_url=''), 'auth_url'),
-    (BOTH, dict(auth_url='ftp://auth.example.test'), 'auth_url'),
-    (BOTH, dict(auth_url='file:///etc/passwd'), 'auth_url'),
-    (BOTH, dict(auth_url='https://'), 'auth_url'),
-    (BOTH, dict(api_url='https://user:pw@api.example.test'), 'api_url'),
-    (BOTH, dict(api_url='https://api.example.test/v1#x'), 'api_url'),
-    (BOTH, dict(api_url='https://api example.test'), 'api_url'),
-    (BOTH, dict(db_api_url='https://db.example.test/api?token=x'), 'db_api_url'),
+    (BOTH, dict(auth_url=''), 'auth_url', 'is empty'),
+    (BOTH, dict(api_url='   '), 'api_url', 'is empty'),
+    (BOTH, dict(auth_url='ftp://auth.example.test'), 'auth_url', 'auth_url must use http or https'),
+    (BOTH, dict(auth_url='file:///etc/passwd'), 'auth_url', 'http or https'),
+    (BOTH, dict(auth_url='https://'), 'auth_url', 'no host name'),
+    (BOTH, dict(api_url='https://user:pw@api.example.test'), 'api_url', 'api_url must not embed credentials'),
+    (BOTH, dict(api_url='https://api.example.test/v1#x'), 'api_url', 'query or a fragment'),
+    (BOTH, dict(api_url='https://api example.test'), 'api_url', 'spaces'),
+    (BOTH, dict(db_api_url='https://db.example.test/api?token=x'), 'db_api_url', 'db_api_url must not have a query'),
     (BOTH, dict(db_api_url='https://db.example.test:99999999'), 'db_api_url'),
-    (BOTH, dict(db_api_url='https://db.example.test:port'), 'db_api_url'),
+    (BOTH, dict(db_api_url='https://db.example.test:port'), 'db_api_url', 'invalid port'),
     (BOTH, dict(db_api_url='https://db.example.test:0'), 'db_api_url'),
     (BOTH, dict(db_api_url='http://[::1'), 'db_api_url'),
     # host names the HTTP stack cannot send: they used to end in a traceback
@@ -101,9 +117,9 @@ INVALID = [
     (BOTH, dict(api_url='https://\u2603.example.test'), 'api_url'),
     (BOTH, dict(auth_url='https://a%zzb'), 'auth_url'),
     # timeout
-    (BOTH, dict(timeout=0), 'timeout'),
+    (BOTH, dict(timeout=0), 'timeout', 'timeout must be between 0 and 600'),
     (BOTH, dict(timeout=-1), 'timeout'),
-    (BOTH, dict(timeout=600.5), 'timeout'),
+    (BOTH, dict(timeout=600.5), 'timeout', 'timeout must be between 0 and 600'),
     (BOTH, dict(timeout=float('nan')), 'timeout'),
     (BOTH, dict(timeout=float('inf')), 'timeout'),
     # max_wait
@@ -112,11 +128,11 @@ INVALID = [
     (BOTH, dict(max_wait=float('nan')), 'max_wait'),
     (BOTH, dict(max_wait=float('inf')), 'max_wait'),
     # addon ids and types
-    (BOTH, dict(addon=''), 'addon'),
-    (BOTH, dict(addon='redis'), 'addon'),
-    (BOTH, dict(addon='elasticsearch'), 'addon'),
-    (BOTH, dict(addon='opensearch'), 'addon'),
-    (BOTH, dict(addon='pgsql'), 'addon'),
+    (BOTH, dict(addon=''), 'addon', 'addon is required'),
+    (BOTH, dict(addon='redis'), 'addon', "addon type 'redis' has no database users"),
+    (BOTH, dict(addon='elasticsearch'), 'addon', "addon type 'elasticsearch' has no database users"),
+    (BOTH, dict(addon='opensearch'), 'addon', "addon type 'opensearch' has no database users"),
+    (BOTH, dict(addon='pgsql'), 'addon', "addon 'pgsql' is neither an addon id"),
     (BOTH, dict(addon='PostgreSQL'), 'addon'),
     (BOTH, dict(addon='ad-'), 'addon'),
     (BOTH, dict(addon='ad-_x'), 'addon'),
@@ -124,18 +140,19 @@ INVALID = [
     (BOTH, dict(addon='5C599FD6F18B3202F7AB4E66'), 'addon'),  # legacy ids are lower-case hexadecimal
     (BOTH, dict(addon='5c599fd6f18b3202f7ab4e6'), 'addon'),
     (BOTH, dict(addon=ADDON_ID + '/../x'), 'addon'),
-    (BOTH, dict(database_token=DB_TOKEN, addon='postgresql'), 'addon'),
+    (BOTH, dict(database_token=DB_TOKEN, addon='postgresql'), 'addon', 'with database_token, addon must be the addon id'),
     # app
-    (BOTH, dict(app=None), 'app'),
+    (BOTH, dict(app=None), 'app', 'app is required with api_token'),
     (BOTH, dict(app=''), 'app'),
     (BOTH, dict(app='bad/app'), 'app'),
-    (BOTH, dict(app='my app'), 'app'),
+    (BOTH, dict(app='my app'), 'app', "app 'my app' is not an app name or id"),
     (BOTH, dict(app='-my-app'), 'app'),
     (BOTH, dict(app='a' * 65), 'app'),
     (BOTH, dict(app='my-app\n'), 'app'),
+    (BOTH, dict(addon=ADDON_ID + '\n'), 'addon'),
     # tokens: missing, or not something an HTTP header can carry (a line break used to end in a traceback
     # quoting the token)
-    (BOTH, dict(api_token=''), 'api_token'),
+    (BOTH, dict(api_token=''), 'api_token', 'api_token (or SCALINGO_API_TOKEN) is required'),
     (BOTH, dict(api_token=API_TOKEN + '\n'), 'api_token'),
     (BOTH, dict(api_token=API_TOKEN + ' ' + API_TOKEN), 'api_token'),
     (BOTH, dict(api_token=API_TOKEN + '\u20ac'), 'api_token'),
@@ -150,10 +167,7 @@ INVALID = [
 # of ours, but the same promise.
 REFUSED_BY_ANSIBLE = [
     (USER_ONLY, dict(password=['a', 'list']), 'password'),
-    (BOTH, dict(timeout=[1]), 'timeout'),
     (BOTH, dict(name={'a': 'dict'}), 'name'),
-    (('database_user_info',), dict(state='present'), 'state'),
-    (('database_user_info',), dict(password=PASSWORD), 'password'),
     # required_one_of (a token) and required_if (recreate needs read_only): the spec says them
     (BOTH, dict(api_token=None), 'api_token'),
     (USER_ONLY, dict(recreate=True), 'read_only'),
@@ -162,23 +176,25 @@ REFUSED_BY_ANSIBLE = [
 
 
 def _rows(table):
-    for modules, overrides, option in table:
+    for modules, overrides, option, *words in table:
         for module in modules:
-            yield pytest.param(module, overrides, option, id='%s-%s-%r' % (module, option, sorted(overrides.items()))[:90])
+            yield pytest.param(module, overrides, option, (words or [''])[0],
+                               id='%s-%s-%r' % (module, option, sorted(overrides.items()))[:90])
 
 
-@pytest.mark.parametrize('module, overrides, option', list(_rows(INVALID)))
+@pytest.mark.parametrize('module, overrides, option, words', list(_rows(INVALID)))
 @pytest.mark.parametrize('check', [False, True], ids=['run', 'check'])
-def test_invalid_input_names_the_option_and_sends_nothing(fake, runner, module, overrides, option, check):
+def test_invalid_input_names_the_option_and_sends_nothing(fake, runner, module, overrides, option, words, check):
     task = base_args(module)
     task.update(overrides)
     task = dict((k, v) for k, v in task.items() if v is not None)
     outcome = runner.run(MODULES[module], task, check=check)
     assert_refused(outcome, fake, option)
+    assert words in outcome.msg
 
 
-@pytest.mark.parametrize('module, overrides, option', list(_rows(REFUSED_BY_ANSIBLE)))
-def test_what_ansible_refuses_names_the_option_and_sends_nothing(fake, runner, module, overrides, option):
+@pytest.mark.parametrize('module, overrides, option, words', list(_rows(REFUSED_BY_ANSIBLE)))
+def test_what_ansible_refuses_names_the_option_and_sends_nothing(fake, runner, module, overrides, option, words):
     task = base_args(module)
     task.update(overrides)
     task = dict((k, v) for k, v in task.items() if v is not None)
@@ -190,6 +206,10 @@ def test_what_ansible_refuses_names_the_option_and_sends_nothing(fake, runner, m
     ('SCALINGO_API_TOKEN', API_TOKEN + '\n', 'api_token', 'api_token'),
     ('SCALINGO_DATABASE_TOKEN', DB_TOKEN + '\n', 'database_token', None),
     ('SCALINGO_REGION', 'r' * 70, 'region', None),
+    ('SCALINGO_REGION', 'Osc FR1', 'region', None),
+    ('SCALINGO_AUTH_URL', 'ftp://auth.example.test', 'auth_url', None),
+    ('SCALINGO_API_URL', 'https://api.example.test/v1?x=y', 'api_url', None),
+    ('SCALINGO_DB_URL', 'https://user:pass@db.example.test', 'db_api_url', None),
     ('SCALINGO_DB_API_URL', 'db..example.test', 'db_api_url', None),
     ('SCALINGO_APP', 'my app', 'app', 'app'),
     ('SCALINGO_ADDON', 'redis', 'addon', 'addon'),

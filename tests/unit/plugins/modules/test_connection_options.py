@@ -14,12 +14,10 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     APP,
     BEARER,
     DB_TOKEN,
-    OTHER_ADDON_ID,
     OTHER_API_TOKEN,
     OTHER_DB_TOKEN,
     PASSWORD,
     PROTECTED_USER,
-    addon,
     basic_auth,
     leaked,
 )
@@ -74,15 +72,6 @@ def test_generic_names_another_tool_may_set_decide_nothing(fake, runner, monkeyp
     assert [(c.host, c.headers['Authorization']) for c in fake.calls] == [('db-api.osc-fr1.scalingo.com', 'Bearer ' + DB_TOKEN)]
 
 
-def test_database_token_with_an_addon_type_is_refused(fake, runner, monkeypatch):
-    monkeypatch.setenv('SCALINGO_DATABASE_TOKEN', DB_TOKEN)
-    failed = runner.fail(database_user_info, dict(addon='postgresql', app=APP))
-    assert failed['failure'] == dict(option='addon')
-    assert 'addon id' in failed.msg
-    assert fake.calls == []
-    assert not leaked(failed.result, SECRETS)
-
-
 def test_database_token_sends_no_auth_or_api_request(fake, runner):
     done = runner.ok(database_user, dict(database_token=DB_TOKEN, addon=ADDON_ID, name='reporting',
                                          password=PASSWORD))
@@ -93,15 +82,11 @@ def test_database_token_sends_no_auth_or_api_request(fake, runner):
 
 
 @pytest.mark.parametrize('region', ['osc-fr1', 'osc-secnum-fr1', 'eu-test1'])
-@pytest.mark.parametrize('from_env', [False, True])
-def test_region_picks_the_hosts(fake, runner, monkeypatch, region, from_env):
+def test_region_from_the_environment_picks_the_hosts(fake, runner, monkeypatch, region):
+    # The option itself: test_api.test_region_sets_the_api_and_db_api_hosts.
     fake.set_region(region)
-    task = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    if from_env:
-        monkeypatch.setenv('SCALINGO_REGION', region)
-    else:
-        task['region'] = region
-    runner.ok(database_user_info, task)
+    monkeypatch.setenv('SCALINGO_REGION', region)
+    runner.ok(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='postgresql'))
     assert hosts(fake) == ['auth.scalingo.com', 'api.%s.scalingo.com' % region, 'api.%s.scalingo.com' % region,
                            'db-api.%s.scalingo.com' % region]
 
@@ -141,103 +126,7 @@ def test_db_api_url_option_beats_the_environment(fake, runner, monkeypatch):
     assert hosts(fake) == ['option.example.test']
 
 
-@pytest.mark.parametrize('variable, value, option', [
-    ('SCALINGO_REGION', 'Osc FR1', 'region'),
-    ('SCALINGO_AUTH_URL', 'ftp://auth.example.test', 'auth_url'),
-    ('SCALINGO_API_URL', 'https://api.example.test/v1?x=y', 'api_url'),
-    ('SCALINGO_DB_URL', 'https://user:pass@db.example.test', 'db_api_url'),
-    ('SCALINGO_ADDON', 'redis', 'addon'),
-])
-def test_bad_values_from_the_environment_fail_before_any_request(fake, runner, monkeypatch, variable, value, option):
-    monkeypatch.setenv(variable, value)
-    task = dict(api_token=API_TOKEN, app=APP)
-    if variable != 'SCALINGO_ADDON':
-        task['addon'] = 'postgresql'
-    failed = runner.fail(database_user_info, task)
-    assert failed['failure'] == dict(option=option)
-    assert fake.calls == []
-
-
-# --- tokens --------------------------------------------------------------------------------------
-
-def test_tokens_are_fetched_once_per_run(fake, runner):
-    fake.add_user('reporting', read_only=False)
-    done = runner.ok(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting',
-                                         read_only=True, recreate=True))
-    assert done['changed'] is True
-    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'delete', 'create']
-
-
-def test_each_credential_only_goes_to_its_own_host(fake, runner):
-    fake.add_user('reporting', read_only=False)
-    runner.ok(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting',
-                                  read_only=True, recreate=True, password=PASSWORD))
-    runner.ok(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting',
-                                  state='reset_password'))
-    for call in fake.calls:
-        text = call.text()
-        assert (API_TOKEN in text or basic_auth(API_TOKEN) in text) == (call.host == 'auth.scalingo.com')
-        assert (BEARER in text) == (call.host == 'api.osc-fr1.scalingo.com')
-        assert (DB_TOKEN in text) == (call.host == 'db-api.osc-fr1.scalingo.com')
-        assert (PASSWORD in text) == (call.route == 'create')
-
-
-@pytest.mark.parametrize('addon', ['redis', 'elasticsearch', 'opensearch'])
-@pytest.mark.parametrize('module', [database_user, database_user_info])
-def test_addons_without_users_are_refused_without_requests(fake, runner, module, addon):
-    failed = runner.fail(module, dict(api_token=API_TOKEN, app=APP, addon=addon, name='reporting'))
-    assert failed['failure'] == dict(option='addon')
-    assert addon in failed.msg and 'postgresql' in failed.msg
-    assert fake.calls == []
-
-
-def test_several_addons_of_a_type_fail_listing_their_ids(fake, runner):
-    fake.apps[APP].append(addon(OTHER_ADDON_ID, 'postgresql'))
-    failed = runner.fail(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting'))
-    assert ADDON_ID in failed.msg and OTHER_ADDON_ID in failed.msg
-    assert fake.routes() == ['exchange', 'addons']
-
-
-def test_no_addon_of_the_type(fake, runner):
-    failed = runner.fail(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='influxdb'))
-    assert "App 'my-app' has no influxdb addon" in failed.msg
-    assert fake.routes() == ['exchange', 'addons']
-
-
-def test_a_wrong_api_token(fake, runner):
-    failed = runner.fail(database_user_info, dict(api_token=OTHER_API_TOKEN, app=APP, addon='postgresql'))
-    assert 'Check the API token' in failed.msg
-    assert failed['failure']['status'] == 401
-    assert fake.routes() == ['exchange']
-    assert not leaked(failed.result, SECRETS)
-
-
-def test_a_wrong_database_token(fake, runner):
-    failed = runner.fail(database_user_info, dict(database_token=OTHER_DB_TOKEN, addon=ADDON_ID))
-    assert 'Check the database token' in failed.msg
-    assert failed['failure']['status'] == 401
-    assert not leaked(failed.result, SECRETS)
-
-
-def test_an_unknown_app(fake, runner):
-    failed = runner.fail(database_user_info, dict(api_token=API_TOKEN, app='ghost-app', addon='postgresql'))
-    assert "App 'ghost-app' was not found" in failed.msg
-    assert failed['failure']['status'] == 404
-
-
-def test_an_unknown_addon(fake, runner):
-    failed = runner.fail(database_user_info, dict(api_token=API_TOKEN, app=APP, addon=OTHER_ADDON_ID))
-    assert "Addon '%s' was not found in app 'my-app'" % OTHER_ADDON_ID in failed.msg
-    assert failed['failure']['status'] == 404
-
-
-# --- timeout, TLS, headers -----------------------------------------------------------------------
-
-def test_timeout_is_passed_on_every_request(fake, runner):
-    runner.ok(database_user, dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting', timeout=7.5))
-    assert len(fake.calls) == 5
-    assert {c.timeout for c in fake.calls} == {7.5}
-
+# --- TLS, and requests missing --------------------------------------------------------------------
 
 def test_validate_certs_false_warns_and_disables_verification(fake, runner):
     done = runner.ok(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='postgresql', validate_certs=False))
@@ -245,22 +134,6 @@ def test_validate_certs_false_warns_and_disables_verification(fake, runner):
     assert len(done.warnings) == 1
     assert 'validate_certs is false' in done.warnings[0]
     assert not leaked(done.warnings, SECRETS)
-
-
-def test_no_warning_by_default(fake, runner):
-    done = runner.ok(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='postgresql'))
-    assert done.warnings == []
-    assert {c.verify for c in fake.calls} == {True}
-
-
-def test_user_agent_names_the_collection_and_ansible_core(fake, runner):
-    from ansible.module_utils.ansible_release import __version__ as core_version
-    runner.ok(database_user_info, dict(api_token=API_TOKEN, app=APP, addon='postgresql'))
-    agents = {c.headers['User-Agent'] for c in fake.calls}
-    assert len(agents) == 1
-    agent = agents.pop()
-    assert agent.startswith('scalingo.cloud/') and ('ansible-core/%s' % core_version) in agent
-    assert {(c.headers['Accept'], c.headers['Content-Type']) for c in fake.calls} == {('application/json', 'application/json')}
 
 
 def test_missing_requests_library_fails_before_any_request(fake, runner, monkeypatch):

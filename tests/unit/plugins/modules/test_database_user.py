@@ -11,28 +11,18 @@ import pytest
 from ansible_collections.scalingo.cloud.plugins.module_utils import _plan
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    API_TOKEN,
-    APP,
     ADDON_ID,
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
     assert_no_secret,
+    user_task as args,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
 HIDDEN_SET = _plan.PASSWORD_SET
 HIDDEN_CHANGES = _plan.PASSWORD_CHANGES
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting')
-    values.update(overrides)
-    return values
-
-
-def assert_one_line(msg):
-    assert msg and '\n' not in msg.strip() and 'Traceback' not in msg
 
 
 # --- the scenarios: how the server starts, what the task asks, what a real run does -------------
@@ -139,11 +129,12 @@ def test_create_with_a_password(fake, runner):
                                                     password=PASSWORD, password_confirmation=PASSWORD)}
     assert fake.users()['reporting'].password == PASSWORD
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create']
+    assert done['diff'] == dict(
+        before=dict(name='reporting', state='absent'),
+        after=dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_CHANGES))
 
 
-@pytest.mark.parametrize('shape', ['bare', 'wrapped'])
-def test_create_without_a_password_returns_the_generated_one(fake, runner, shape):
-    fake.response_shape = shape
+def test_create_without_a_password_returns_the_generated_one(fake, runner):
     done = runner.ok(database_user, args())
     assert done['password'] == fake.generated_passwords()[0]
     assert done['user'] == dict(name='reporting', read_only=False, protected=False, dbms_attributes=SCRAM)
@@ -152,20 +143,11 @@ def test_create_without_a_password_returns_the_generated_one(fake, runner, shape
     assert_no_secret(done, fake)
 
 
-@pytest.mark.parametrize('shape', ['bare', 'wrapped'])
-def test_create_with_a_password_never_returns_it_even_if_echoed(fake, runner, shape):
-    fake.response_shape = shape
+def test_create_with_a_password_never_returns_it_even_if_echoed(fake, runner):
     fake.echo_password = True
     done = runner.ok(database_user, args(password=PASSWORD))
     assert 'password' not in done
     assert_no_secret(done, fake)
-
-
-def test_create_diff(fake, runner):
-    done = runner.ok(database_user, args(read_only=True, password=PASSWORD))
-    assert done['diff'] == dict(
-        before=dict(name='reporting', state='absent'),
-        after=dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_CHANGES))
 
 
 def test_check_mode_create_predicts_the_user_without_a_password(fake, runner):
@@ -222,23 +204,18 @@ def test_recreate_deletes_then_creates(fake, runner, password):
     assert_no_secret(done, fake)
 
 
-def test_update_password_on_create_does_not_touch_an_existing_user(fake, runner):
-    fake.add_user('reporting', password=PASSWORD)
-    done = runner.ok(database_user, args(password=PASSWORD2, update_password='on_create'))
-    assert done['changed'] is False and done['password_changed'] is False
-    assert fake.writes == []
-    assert fake.users()['reporting'].password == PASSWORD
-
-
-@pytest.mark.parametrize('answer', ['user', 'empty'])
-def test_update_password_always_patches_on_every_run(fake, runner, answer):
+@pytest.mark.parametrize('answer, encryption', [('user', 'SCRAM-SHA-256'), ('empty', 'MD5')])
+def test_update_password_always_patches_on_every_run(fake, runner, answer, encryption):
+    # A new password is hashed anew (MD5 -> SCRAM): the user returned is Scalingo's answer when there is one.
     fake.patch_answer = answer
-    fake.add_user('reporting', read_only=True, password=PASSWORD)
-    for dummy in range(2):
-        done = runner.ok(database_user, args(password=PASSWORD2, update_password='always'))
+    fake.add_user('reporting', read_only=True, encryption='MD5', password=PASSWORD)
+    runs = [runner.ok(database_user, args(password=PASSWORD2, update_password='always')) for dummy in range(2)]
+    assert runs[0]['user'] == dict(name='reporting', read_only=True, protected=False,
+                                   dbms_attributes=dict(password_encryption=encryption))
+    assert runs[0]['diff']['before']['password_encryption'] == 'MD5'
+    for done in runs:
         assert done['changed'] is True and done['password_changed'] is True
         assert 'password' not in done
-        assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes=SCRAM)
         assert done['diff']['before']['password'] == HIDDEN_SET
         assert done['diff']['after']['password'] == HIDDEN_CHANGES
         assert_no_secret(done, fake)
@@ -249,28 +226,10 @@ def test_update_password_always_patches_on_every_run(fake, runner, answer):
     assert fake.users()['reporting'].password == PASSWORD2
 
 
-@pytest.mark.parametrize('answer, encryption', [('user', 'SCRAM-SHA-256'), ('empty', 'MD5')])
-def test_update_password_always_returns_the_user_scalingo_answers(fake, runner, answer, encryption):
-    # A new password is hashed anew (MD5 -> SCRAM): the user returned is Scalingo's answer when there is one.
-    fake.patch_answer = answer
-    fake.add_user('reporting', encryption='MD5', password=PASSWORD)
-    done = runner.ok(database_user, args(password=PASSWORD2, update_password='always'))
-    assert done['user']['dbms_attributes'] == dict(password_encryption=encryption)
-    assert done['diff']['before']['password_encryption'] == 'MD5'
-
-
-def test_reset_password_returns_the_user_scalingo_answers(fake, runner):
-    fake.add_user('reporting', encryption='MD5', password=PASSWORD)
-    done = runner.ok(database_user, args(state='reset_password'))
-    assert done['user']['dbms_attributes'] == SCRAM
-
-
 # --- reset_password ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize('shape', ['bare', 'wrapped'])
-def test_reset_password_returns_the_new_password(fake, runner, shape):
-    fake.response_shape = shape
-    fake.add_user('reporting', password=PASSWORD)
+def test_reset_password_returns_the_new_password_and_the_user_scalingo_answers(fake, runner):
+    fake.add_user('reporting', encryption='MD5', password=PASSWORD)
     done = runner.ok(database_user, args(state='reset_password'))
     assert done['changed'] is True and done['password_changed'] is True
     assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting'].password
@@ -284,13 +243,6 @@ def test_reset_password_of_a_missing_user_fails(fake, runner):
     assert "User 'reporting' does not exist" in failed.msg
     assert failed['failure'] == dict(option='name', user='reporting')
     assert fake.writes == []
-
-
-def test_check_mode_reset_password_returns_no_password(fake, runner):
-    fake.add_user('reporting', password=PASSWORD)
-    done = runner.ok(database_user, args(state='reset_password'), check=True)
-    assert done['changed'] is True and 'password' not in done
-    assert fake.users()['reporting'].password == PASSWORD
 
 
 # --- protected users ---------------------------------------------------------------------------
@@ -312,7 +264,8 @@ def test_protected_users_are_never_changed(fake, runner, task, action):
 
 # --- absent ------------------------------------------------------------------------------------
 
-def test_absent_twice(fake, runner):
+def test_absent_deletes_and_shows_the_user_it_deleted(fake, runner):
+    # A second run: test_a_second_run_changes_nothing_unless_it_always_does[absent].
     fake.add_user('reporting', read_only=True)
     first = runner.ok(database_user, args(state='absent'))
     assert first['changed'] is True and first['password_changed'] is False
@@ -323,11 +276,6 @@ def test_absent_twice(fake, runner):
         after=dict(name='reporting', state='absent'))
     assert [c.route for c in fake.writes] == ['delete']
     assert 'reporting' not in fake.users()
-    fake.calls = []
-    second = runner.ok(database_user, args(state='absent'))
-    assert second['changed'] is False
-    assert second['diff'] == dict(before=dict(name='reporting', state='absent'), after=dict(name='reporting', state='absent'))
-    assert fake.writes == []
 
 
 def test_diff_shows_md5_and_no_encryption_when_absent(fake, runner):

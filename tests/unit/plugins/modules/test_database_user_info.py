@@ -9,26 +9,16 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.modules import database_user_info
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    ADDON_ID,
-    API_TOKEN,
-    APP,
-    BEARER,
-    DB_TOKEN,
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+    SECRETS,
     Reply,
     leaked,
+    task as args,
 )
 
-SECRETS = (API_TOKEN, BEARER, DB_TOKEN, PASSWORD, PASSWORD2)
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    values.update(overrides)
-    return values
 
 
 @pytest.fixture
@@ -79,27 +69,6 @@ def test_unknown_dbms_attributes_are_kept(fake, runner):
              dbms_attributes={'password_encryption': 'SCRAM-SHA-256', 'roles': ['reader']}),
         dict(name='mongouser', read_only=True, protected=False, dbms_attributes={}),
     ]
-
-
-def test_a_password_wrongly_listed_is_never_returned(fake, runner):
-    fake.script('list', Reply(200, json={'database-users': [
-        {'name': 'leaky-user', 'read_only': False, 'protected': False, 'password': PASSWORD},
-    ]}))
-    done = runner.ok(database_user_info, args())
-    assert done['users'] == [dict(name='leaky-user', read_only=False, protected=False, dbms_attributes={})]
-    assert not leaked(done.result, [PASSWORD])
-
-
-def test_with_a_database_token(fake, runner):
-    done = runner.ok(database_user_info, dict(database_token=DB_TOKEN, addon=ADDON_ID))
-    assert [u['name'] for u in done['users']] == [PROTECTED_USER]
-    assert fake.routes() == ['list']
-
-
-def test_invalid_name_fails_before_any_request(fake, runner):
-    failed = runner.fail(database_user_info, args(name='bad name'))
-    assert failed['failure'] == dict(option='name')
-    assert fake.calls == []
 
 
 def test_api_failure(fake, runner):

@@ -52,7 +52,7 @@ EVERY_KIND = [
 ]
 
 
-def test_every_kind_of_entry_in_one_task_with_one_list_and_one_request_per_change(populated, runner):
+def test_every_kind_of_entry_in_one_task_with_one_list_one_request_per_change_and_a_diff_by_user(populated, runner):
     done = runner.ok(database_users, args(EVERY_KIND))
     assert done['changed'] is True
     assert done['created'] == ['newcomer', 'generated', 'reader2']
@@ -69,10 +69,7 @@ def test_every_kind_of_entry_in_one_task_with_one_list_and_one_request_per_chang
     shown = dict(done.result, passwords={})
     assert PASSWORD2 not in str(shown) and OTHER_PASSWORD not in str(shown)
     assert not any(p in str(shown) for p in populated.generated_passwords())
-
-
-def test_the_diff_is_keyed_by_user_and_shows_only_what_changes_and_no_password(populated, runner):
-    done = runner.ok(database_users, args(EVERY_KIND))
+    # The diff is keyed by user, and shows only what changes, and no password.
     before, after = done['diff']['before'], done['diff']['after']
     assert sorted(before) == sorted(after) == ['generated', 'newcomer', 'old-user', 'reader2', 'writer']
     assert before['newcomer'] == dict(name='newcomer', state='absent')
@@ -131,24 +128,13 @@ def test_null_users_is_an_error_before_any_request(fake, runner):
     assert "argument 'users'" in failed.msg and 'NoneType' in failed.msg and fake.calls == []
 
 
-def test_users_is_required(fake, runner):
-    failed = runner.fail(database_users, dict(api_token=API_TOKEN, app=APP, addon='postgresql', exclusive=True))
-    assert 'users' in failed.msg and fake.calls == []
-
-
 # --- every guard, before the first write -------------------------------------------------------------
 
-@pytest.mark.parametrize('entry, option, words', [
-    (dict(name='ab'), 'users[1].name', "users[1]: name 'ab' must be 6 to 32 characters"),
-    (dict(name='shorty', password='short'), 'users[1].password', 'users[1]: password must be 24 to 64'),
-    (dict(name='reader'), 'users[1].name', "users[1]: user 'reader' is listed twice (also users[0])"),
-    (dict(name='shorty', state='reset_password', password=PASSWORD), 'users[1].password', 'cannot be used with'),
-    (dict(name='shorty', update_password='always'), 'users[1].update_password', 'update_password=always needs password'),
-])
-def test_bad_input_fails_naming_the_entry_before_any_request(fake, runner, entry, option, words):
-    failed = runner.fail(database_users, args([dict(name='reader'), entry, dict(name='later-one')]))
-    assert failed['failure']['option'] == option and words in failed.msg
-    assert fake.calls == []
+def test_a_user_listed_twice_fails_naming_the_entry_before_any_request(fake, runner):
+    # The checks of one entry are database_user's, located in users[] (test_entry_options.py).
+    failed = runner.fail(database_users, args([dict(name='reader'), dict(name='reader'), dict(name='later-one')]))
+    assert failed['failure']['option'] == 'users[1].name'
+    assert "users[1]: user 'reader' is listed twice (also users[0])" in failed.msg and fake.calls == []
 
 
 @pytest.mark.parametrize('entry, option, words', [

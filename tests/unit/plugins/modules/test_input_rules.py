@@ -13,34 +13,62 @@
   to Scalingo; never a traceback, never a secret in the result.
 """
 
-import pytest
+import contextlib
 
-from hypothesis import given, settings
+from unittest import mock
+
+import pytest
+import requests
+
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.scalingo.cloud.plugins.module_utils._module import ScalingoModule
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.examples import examples
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
     DB_TOKEN,
     MYSQL_ADDON_ID,
     PASSWORD,
+    SECRETS,
+    FakeScalingo,
+    examples,
     leaked,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.bad_input_support import (
+from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.test_bad_input import (
     BOTH,
+    INVALID,
     MODULES,
-    PROPERTY,
-    SECRETS,
     USER_ONLY,
     assert_refused,
-    assert_went_on,
     base_args,
-    fresh_fake,
 )
-from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.test_bad_input import INVALID
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
+
+# Reproducible in CI, no example database written into the collection, no per-example deadline (CI machines are
+# slow); function-scoped fixtures are fine: every example builds its own fake Scalingo (fresh_fake()).
+PROPERTY = dict(deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@contextlib.contextmanager
+def fresh_fake():
+    """A new fake Scalingo for one hypothesis example (the ``fake`` fixture lives as long as the whole test)."""
+    service = FakeScalingo()
+    with mock.patch.object(requests.Session, 'get_adapter', lambda session, url: service):
+        yield service
+
+
+def assert_went_on(outcome, fake):
+    """The input checks passed (they run before any request): the module sent requests, or began to (a timeout of a
+    few microseconds may end the wait before the transport records the call, on a busy machine), and whatever happened
+    next ends in a one-line answer."""
+    began = outcome.failed and (outcome.result.get('failure') or {}).get('method') is not None
+    assert fake.calls or began, 'valid input refused without a request: %r' % (outcome.result,)
+    if outcome.failed:
+        assert_one_line(outcome.msg)
+
 
 CLASSES = {'database_user': database_user.DatabaseUser, 'database_user_info': database_user_info.DatabaseUserInfo,
            'database_users': database_users.DatabaseUsers}
@@ -159,7 +187,7 @@ SPEC_ONLY = {'state', 'read_only', 'recreate', 'update_password', 'validate_cert
 @pytest.mark.parametrize('module', BOTH)
 def test_every_option_has_its_rows(module):
     """A new option of ours comes with rows of what it refuses and of what it accepts."""
-    refused = set(option for modules, overrides, option in INVALID if module in modules)
+    refused = set(row[2] for row in INVALID if module in row[0])
     accepted = set(option for modules, overrides in VALID if module in modules for option in overrides)
     for option in sorted(set(argument_spec(module)) - SPEC_ONLY):
         assert option in refused, '%s: no row of test_bad_input.INVALID refuses a value of %s' % (module, option)

@@ -15,13 +15,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     APP,
     PASSWORD,
     PASSWORD2,
+    user_task as args,
 )
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting')
-    values.update(overrides)
-    return values
 
 
 def users_args(users, **overrides):

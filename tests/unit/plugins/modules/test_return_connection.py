@@ -63,21 +63,14 @@ def test_info_returns_the_address_from_the_database_api(fake, runner, check):
 
 @pytest.mark.parametrize('module, extra', [(database_user_info, {}), (database_user, dict(name='metabase')),
                                            (database_users, dict(users=[dict(name='metabase')]))])
-def test_without_the_option_not_one_more_request(fake, runner, module, extra):
+def test_the_address_costs_one_request_and_a_database_token_alone_is_enough(fake, runner, module, extra):
     without = runner.ok(module, args(return_connection=False, **extra))
     assert 'database' not in fake.routes()
     assert not any(key.startswith('connection') for key in without.result)
     fake.calls = []
     fake.users().pop('metabase', None)
-    runner.ok(module, args(**extra))
-    assert fake.routes().count('database') == 1
-
-
-@pytest.mark.parametrize('module, extra', [(database_user_info, {}), (database_user, dict(name='metabase')),
-                                           (database_users, dict(users=[dict(name='metabase')]))])
-def test_a_database_token_alone_is_enough(fake, runner, module, extra):
     done = runner.ok(module, dict(database_token=DB_TOKEN, addon=ADDON_ID, return_connection=True, **extra))
-    assert done['connection'] == CONNECTION
+    assert done['connection'] == CONNECTION and fake.routes().count('database') == 1
     assert [c.service for c in fake.calls] == ['db'] * len(fake.calls)
 
 
@@ -108,17 +101,14 @@ def test_a_generated_password_gives_the_uri_of_the_real_run_only(fake, runner):
     no_secret_in(done, keep=('connection_uri', 'password'))
 
 
-def test_a_reset_gives_the_uri_of_the_new_password(fake, runner):
+@pytest.mark.parametrize('features, sslmode', [({}, 'prefer'), ({'force-ssl': 'ACTIVATED', 'publicly-available': 'ACTIVATED'}, 'require')])
+def test_a_reset_gives_the_uri_of_the_new_password_with_tls_if_the_database_accepts_nothing_else(fake, runner, features, sslmode):
+    fake.database_info[ADDON_ID]['features'] = features
     fake.add_user('reporting', password=PASSWORD)
     done = runner.ok(database_user, args(name='reporting', state='reset_password'))
-    assert done['connection_uri'] == uri('reporting', fake.generated_passwords()[-1])
-
-
-def test_the_uri_asks_for_tls_when_the_database_accepts_nothing_else(fake, runner):
-    fake.database_info[ADDON_ID]['features'] = {'force-ssl': 'ACTIVATED', 'publicly-available': 'ACTIVATED'}
-    done = runner.ok(database_user, args(name='reporting'))
-    assert done['connection'] == dict(CONNECTION, options=dict(sslmode='require'), force_ssl=True, publicly_available=True)
-    assert done['connection_uri'] == uri('reporting', fake.generated_passwords()[-1], sslmode='require')
+    assert done['connection'] == dict(CONNECTION, options=dict(sslmode=sslmode), force_ssl=bool(features),
+                                      publicly_available=bool(features))
+    assert done['connection_uri'] == uri('reporting', fake.generated_passwords()[-1], sslmode=sslmode)
 
 
 @pytest.mark.parametrize('extra', [dict(), dict(state='absent'), dict(password=PASSWORD)])

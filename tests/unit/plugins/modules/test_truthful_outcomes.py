@@ -16,7 +16,6 @@ from ansible_collections.scalingo.cloud.plugins.module_utils import _connection
 from ansible_collections.scalingo.cloud.plugins.modules import database_user
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     API_TOKEN,
-    APP,
     BEARER,
     DB_TOKEN,
     DROPPED,
@@ -29,16 +28,11 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     Trickle,
     assert_no_secret,
+    user_task as args,
 )
 
 UNAVAILABLE = Reply(503, text='<html><body>Service Unavailable</body></html>', headers={'Content-Type': 'text/html'})
 TAKEN = Reply(422, json={'errors': {'name': ['has already been taken']}})
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', name='reporting')
-    values.update(overrides)
-    return values
 
 
 # --- 1. a recreation that deleted, then could not create ---------------------------------------------------------
@@ -117,6 +111,7 @@ def test_a_creation_that_lands_late_is_sent_once_more_and_the_late_one_is_refuse
     (dict(name='reporting', read_only=False, protected='no'), '"protected" as true or false'),
     (dict(name=['reporting'], read_only=False, protected=False), '"name" as a non-empty string'),
     (dict(name='reporting', read_only=False, protected=False, dbms_attributes='md5'), '"dbms_attributes" as an object'),
+    (dict(name='reporting', read_only=False, protected=False, dbms_attributes={'password_encryption': 5}), '{"password_encryption"} as a string'),
 ])
 def test_a_listed_user_of_the_wrong_types_fails_before_any_write(fake, runner, listed, expected):
     fake.script('list', Reply(200, json={'database-users': [listed]}))
@@ -126,12 +121,6 @@ def test_a_listed_user_of_the_wrong_types_fails_before_any_write(fake, runner, l
         assert '/api/databases/' in failed.msg and failed['changed'] is False
         fake.script('list', Reply(200, json={'database-users': [listed]}))
     assert fake.writes == []
-
-
-def test_an_addon_id_of_the_wrong_type_fails_naming_the_url(fake, runner):
-    fake.script('addons', Reply(200, json={'addons': [{'id': 42, 'addon_provider': {'id': 'postgresql'}}]}))
-    failed = runner.fail(database_user, args())
-    assert 'GET https://api.osc-fr1.scalingo.com/v1/apps/my-app/addons answered with an unexpected shape' in failed.msg
 
 
 def test_a_password_of_the_wrong_type_in_a_creation_answer_is_replaced_by_one_that_works(fake, runner):
@@ -184,13 +173,6 @@ def test_a_secret_echoed_in_a_success_answer_never_reaches_the_result(fake, runn
 
 # --- 5. a creation answer without the password Scalingo generated ----------------------------------------------
 
-def test_a_generated_password_missing_from_the_answer_is_reset_to_one_that_works(fake, runner):
-    fake.script('create', AfterApplying(Reply(201, json={'name': 'reporting', 'read_only': False, 'protected': False})))
-    done = runner.ok(database_user, args())
-    assert done['changed'] is True and done['password'] == fake.users()['reporting'].password
-    assert fake.routes()[-1] == 'reset'
-
-
 def test_a_generated_password_lost_and_not_reset_fails_saying_the_user_was_created(fake, runner):
     fake.script('create', AfterApplying(Reply(201, json={'name': 'reporting', 'read_only': False, 'protected': False})))
     fake.script('reset', Reply(403, json={'error': 'forbidden'}))
@@ -200,7 +182,7 @@ def test_a_generated_password_lost_and_not_reset_fails_saying_the_user_was_creat
     assert 'Run the task with state=reset_password.' in failed.msg
 
 
-# --- 6. a deletion answered 404 while the user is still listed ----------------------------------------------------
+# --- 6. a deletion answered 404 while the user is still listed (gone meanwhile: test_fault_matrix) --------------------
 
 def test_a_deletion_answered_404_while_the_user_is_still_listed_fails(fake, runner):
     fake.add_user('reporting', password=PASSWORD)
@@ -208,17 +190,6 @@ def test_a_deletion_answered_404_while_the_user_is_still_listed_fails(fake, runn
     failed = runner.fail(database_user, args(state='absent'))
     assert failed['changed'] is False and 'reporting' in fake.users()
     assert "answered HTTP 404 to DELETE" in failed.msg and "still lists user 'reporting'" in failed.msg
-
-
-def test_a_deletion_answered_404_while_the_user_is_gone_was_another_run_s(fake, runner):
-    """HTTP 404 is a refusal: the user was removed, but not by this task's request. Gone as asked, no change of this
-    task's, and a warning that says who did it."""
-    fake.add_user('reporting', password=PASSWORD)
-    fake.script('delete', AfterApplying(Reply(404, json={'resource': 'database_user', 'error': 'not found'})))
-    done = runner.ok(database_user, args(state='absent'))
-    assert done['changed'] is False and 'reporting' not in fake.users()
-    assert done.warnings == ["User 'reporting' was removed by someone else while this task ran."]
-    assert fake.routes()[-2:] == ['delete', 'list']
 
 
 # --- 7. token requests, and requests never sent --------------------------------------------------------------------

@@ -10,21 +10,14 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    API_TOKEN,
-    APP,
     DB_TOKEN,
     REFUSED,
     Reply,
+    task as args,
 )
 
 RATE_LIMITED = Reply(429, text='Retry later')
 UNAVAILABLE = Reply(503, text='<html><body>Service Unavailable</body></html>', headers={'Content-Type': 'text/html'})
-
-
-def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    values.update(overrides)
-    return values
 
 
 @pytest.mark.parametrize('module, extra', [(database_user_info, {}), (database_user, dict(name='reporting')),
