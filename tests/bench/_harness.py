@@ -25,12 +25,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [os.path.join(COLLECTION_ROOT, 'tests', 'emulator'), os.path.join(COLLECTION_ROOT, 'tests', 'e2e')]
 
-from e2e_support import ansible_environment, bin_dir, collections_path, running_emulator as emulator  # noqa: E402  pylint: disable=wrong-import-position
+from e2e_support import ansible_environment, bin_dir, collections_path, running_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 APP = 'emu-demo-app'
 CREATE_APP = 'emu-twin-pg'  # the seed's second PostgreSQL addon, for the runs that create users
 GROUP = 'group/scalingo.cloud.scalingo'
 WRITES = ('users.create', 'users.update', 'users.reset', 'users.delete')
+emulator = running_emulator  # the benchmarks' name for it
 
 
 class BenchError(Exception):
