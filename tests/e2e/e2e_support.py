@@ -24,6 +24,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from urllib.parse import quote, quote_plus
 
 try:
@@ -49,12 +50,8 @@ _FOREIGN_ENVIRONMENT = ('PYTHONPATH', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 
 
 def collections_path():
     """The directory holding ansible_collections/scalingo/cloud when the tests run from such a copy, else None."""
-    cloud = COLLECTION_ROOT
-    namespace = os.path.dirname(cloud)
-    top = os.path.dirname(namespace)
-    if (os.path.basename(cloud), os.path.basename(namespace), os.path.basename(top)) == ('cloud', 'scalingo', 'ansible_collections'):
-        return os.path.dirname(top)
-    return None
+    parts = COLLECTION_ROOT.split(os.sep)
+    return os.sep.join(parts[:-3]) if parts[-3:] == ['ansible_collections', 'scalingo', 'cloud'] else None
 
 
 def bin_dir():
@@ -92,13 +89,16 @@ def ansible_environment(workdir, variables):
 
 
 @contextlib.contextmanager
-def running_emulator(seed):
-    """The emulator started with ``seed`` (a path or a dict, as tests/emulator/README.md says), stopped at the end."""
+def running_emulator(seed=None, **options):
+    """The emulator started with ``seed`` (a path or a dict, as tests/emulator/README.md says; None: seed.yml) and
+    ``options``, stopped at the end; ``start_seconds``, what its start took (tests/bench prints it)."""
     import scalingo_emulator  # pylint: disable=import-outside-toplevel
 
-    emulator = scalingo_emulator.Emulator(seed)
-    emulator.start()
+    began = time.perf_counter()
+    emulator = scalingo_emulator.Emulator(seed, **options)
     try:
+        emulator.start()
+        emulator.start_seconds = time.perf_counter() - began
         yield emulator
     finally:
         emulator.stop()
@@ -181,14 +181,11 @@ class Run:
     def __repr__(self):
         return 'Run(rc=%s)\n--- stdout\n%s\n--- stderr\n%s' % (self.rc, self.stdout, self.stderr)
 
-    def record(self, task):
-        """The result record of a task (not of its loop items): task, host, status, item, result."""
+    def result(self, task):
+        """The result of a task (not of its loop items), as the callback received it."""
         found = [r for r in self.records if r['task'] == task and not r['item']]
         assert len(found) == 1, 'expected one result for task %r, got %d\n%r' % (task, len(found), self)
-        return found[0]
-
-    def result(self, task):
-        return self.record(task)['result']
+        return found[0]['result']
 
     def output(self):
         return self.stdout + self.stderr

@@ -42,7 +42,7 @@ def doc_emu(emu):  # pylint: disable=unused-argument
 
 
 def doc_playbooks(workdir, home):
-    """The playbooks of the documentation, as ansible-lint sees them: ``[(label, path)]``, copied into ``workdir``.
+    """The playbooks of the documentation, as ansible-lint sees them: ``[(label, path, text)]``, copied into ``workdir``.
 
     Ansible expands ``~`` from the user's entry in the password database, never from $HOME: in the copies, ``~/``
     is the test's own home, so that the files the playbooks store land there.
@@ -60,13 +60,8 @@ def doc_playbooks(workdir, home):
             copy = os.path.join(workdir, 'playbooks', os.path.basename(path))
             with open(copy, 'w', encoding='utf-8') as handle:
                 handle.write(text.replace('~/', home + '/'))
-            found.append((os.path.basename(path), copy))
+            found.append((os.path.basename(path), copy, text))
     return found
-
-
-def read(path):
-    with open(path, encoding='utf-8') as handle:
-        return handle.read()
 
 
 def vault_variables(emu):
@@ -111,19 +106,19 @@ def test_every_documented_playbook_runs_without_showing_a_secret(doc_emu, tmp_pa
                                           scalingo_api_url=doc_emu.urls['api'])))
     env = ansible.environment({'HOME': str(home), 'SCALINGO_APP': DOC_APP, 'SCALINGO_ADDON': 'postgresql'})
     playbooks = doc_playbooks(str(tmp_path), str(home))
-    skipped = dict((label, [marker for marker in NOT_RUN if marker in read(path)]) for label, path in playbooks)
+    skipped = {label: [marker for marker in NOT_RUN if marker in text] for label, path, text in playbooks}
     assert set(NOT_RUN) <= set(sum(skipped.values(), [])), 'NOT_RUN names a module no documented playbook uses'
     for label, markers in sorted(skipped.items()):
         if markers:
             print('not run: %s, as %s' % (label, NOT_RUN[markers[0]]))
-    playbooks = [(label, path) for label, path in playbooks if not skipped[label]]
+    playbooks = [playbook for playbook in playbooks if not skipped[playbook[0]]]
     assert len(playbooks) >= 8, playbooks
     # A play over the inventory plugin's groups (hosts: scalingo_postgresql) gets the plugin's inventory too.
     databases = tmp_path / 'docs.scalingo.yml'
     databases.write_text('plugin: scalingo.cloud.databases\n')
 
-    def run(label, path, *options):
-        inventories = ['-i', ansible.inventory] + (['-i', str(databases)] if 'hosts: scalingo_' in read(path) else [])
+    def run(label, path, text, *options):
+        inventories = ['-i', ansible.inventory] + (['-i', str(databases)] if 'hosts: scalingo_' in text else [])
         argv = [os.path.join(ansible.bin, 'ansible-playbook')] + inventories + [path, '--diff', '-e', '@' + str(extra_file)]
         process = subprocess.run(argv + list(options), env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                                  capture_output=True, text=True, timeout=600, check=False)
@@ -134,22 +129,22 @@ def test_every_documented_playbook_runs_without_showing_a_secret(doc_emu, tmp_pa
         assert not leaks, '%s shows %s:\n%s' % (label, leaks, output)
         return output
 
-    exclusive = [label for label, path in playbooks if 'users: "{{ users_of_db }}"' in read(path) and 'exclusive: true' in read(path)]
+    exclusive = [label for label, path, text in playbooks if 'users: "{{ users_of_db }}"' in text and 'exclusive: true' in text]
     assert len(exclusive) == 1, exclusive
-    for label, path in playbooks:
+    for label, path, text in playbooks:
         doc_emu.reset(users=True)
         if label not in exclusive:
-            run(label, path, '-v')
+            run(label, path, text, '-v')
             continue
         stale = ['stale-importer', 'stale-analyst']
         for name in stale:
             doc_emu.create_user_over_http(DOC_APP, DOC_ADDON_ID, name, new_password())
         # no_log only on the real run: the check run's diff names who would be created and removed.
-        checked = run(label, path, '--check')
+        checked = run(label, path, text, '--check')
         for name in stale + ['reporting', 'metabase']:
             assert name in checked, (name, checked)
         assert 'the output has been hidden' not in checked.split('Make the users match')[1].split('TASK')[0]
         assert sorted(user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']) == sorted(stale)
-        real = run(label, path, '-v')
+        real = run(label, path, text, '-v')
         assert 'the output has been hidden' in real.split('Make the users match')[1].split('TASK')[0]
         assert [user['name'] for user in doc_emu.users(DOC_ADDON_ID) if not user['protected']] == ['metabase', 'reporting']

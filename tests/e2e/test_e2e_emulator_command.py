@@ -153,12 +153,6 @@ def pasted(exports, command, home):
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STOP_TIMEOUT, check=False)
 
 
-def exported_values(exports, home):
-    done = pasted(exports, 'env -0', home)
-    assert done.returncode == 0, done.stderr
-    return dict(item.split('=', 1) for item in done.stdout.split('\0') if '=' in item)
-
-
 def postgres_ports(emulator):
     """The ports of every PostgreSQL server the output names."""
     return [int(port) for port in re.findall(r'(?:real PostgreSQL on 127\.0\.0\.1:|, port )(\d+)', emulator.output())]
@@ -190,7 +184,9 @@ def assert_the_printed_lines_work(emulator, home):
     implicit localhost), through the printed token, URLs, app and addon; the printed psql command logs in, and so does
     its URI."""
     exports = emulator.exports()
-    values = exported_values(exports, home)
+    done = pasted(exports, 'env -0', home)
+    assert done.returncode == 0, done.stderr
+    values = dict(item.split('=', 1) for item in done.stdout.split('\0') if '=' in item)
     assert set(EXPORTED) <= set(values), exports
     assert (values['SCALINGO_APP'], values['SCALINGO_ADDON']) == (DEMO_APP, DEMO_ADDON)
     assert all(values[name].startswith('http://127.0.0.1:') for name in EXPORTED if name.endswith('_URL'))
