@@ -76,8 +76,9 @@ sanity)
     fi
     status=0
     PATH="$pybin:$PATH" ansible-test sanity --color no "${python_arg[@]}" "$@" 2>&1 | tee "$pybin/sanity.log" || status=$?
-    sed -n 's/^WARNING: Skipping sanity test "\(.*\)" on Python \(.*\) because it could not be found\.$/\1 NOT checked on Python \2: no python\2 on PATH or in pyenv/p' \
-        "$pybin/sanity.log" | sort -u | tee -a "${GATE_NOTES:-/dev/null}"
+    skipped='^WARNING: Skipping sanity test "\(.*\)" on Python \(.*\) because it could not be found\.$'
+    sed -n "s/$skipped/\1 NOT checked on Python \2: no python\2 on PATH or in pyenv/p" "$pybin/sanity.log" | sort -u |
+        tee -a "${GATE_NOTES:-/dev/null}"
     exit "$status"
     ;;
 lint)
