@@ -73,8 +73,10 @@ no_python = no Python 3.$(word 1,$(call pythons,$(1)))..3.$(word 2,$(call python
 # In a recipe: stop with that message when line $(1) has no interpreter.
 need_python = $(if $(call py_path,$(1)),,$(error $(call no_python,$(1))))
 BASE_PY := $(call py_path,$(NEW_CORE))
-# The recipe of a gate that cannot run for want of an interpreter: skipped, the reason left for tools/run_gates.sh.
-skip_gate = @mkdir -p '$(STATUS)' && echo '$(call no_python,$(1))' | tee '$(STATUS)/$@.skipped' | sed 's/^/SKIPPED make $@: /' >&2
+# The recipe of a gate that cannot run for want of an interpreter: skipped, the reason left beside the notes of
+# tools/run_gates.sh ($$GATE_NOTES), which counts it.
+skip_gate = @notes="$${GATE_NOTES:-$(STATUS)/$@.notes}" && mkdir -p "$${notes%/*}" && echo '$(call no_python,$(1))' | \
+	tee "$${notes%.notes}.skipped" | sed 's/^/SKIPPED make $@: /' >&2
 
 # Virtualenvs, from pinned requirements, each built once in VENV_CACHE for every clone and linked from build/
 # (tools/make_venv.sh, which builds one again when its requirements change): the main one (venv), one per older line
