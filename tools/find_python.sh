@@ -1,104 +1,46 @@
 #!/usr/bin/env bash
-# Find Python 3 interpreters.
+# Find Python 3 interpreters: python3.X on PATH, then every pyenv installation. Pyenv shims that do not run (a version
+# not activated), free-threaded builds and builds without venv/ensurepip are left out.
 #
-#   find_python.sh          print the path of the newest usable interpreter for the
-#                           controller (ansible-core 2.20+ needs Python >= 3.12, the
-#                           pinned ansible-core supports up to 3.14); exit 1 if none
-#   find_python.sh --all    print "<major.minor> <path>" for every usable minor version
-#                           in the range (newest micro release of each), oldest first
-#   find_python.sh --pick CACHE [GIVEN]
-#                           print "<major.minor> <path>" of the interpreter the Makefile uses:
-#                           GIVEN when it is passed at all (an empty GIVEN prints nothing; "?" stands
-#                           for the version of one that does not run), else the one remembered in
-#                           CACHE while it exists, else the newest usable one (of PREFER_MINOR when
-#                           there is one of that minor version), then remembered in CACHE
-#
-# Candidates: python3.X on PATH (pyenv shims that are not activated fail to run and
-# are skipped), then every pyenv installation.  Free-threaded builds and builds
-# without venv/ensurepip are skipped.
-#
-# Environment: MIN_MINOR / MAX_MINOR (defaults 12 / 14) bound the accepted minor versions; PREFER_MINOR
-# (default: none) is the minor version --pick takes when this machine has it, the newest otherwise.
+#   find_python.sh --all
+#       "<X.Y> <path>" for every minor version found (its newest micro release), oldest first
+#   find_python.sh --pick CACHE MIN_MINOR MAX_MINOR PREFER_MINOR [GIVEN]
+#       "<X.Y> <path>" of the interpreter of a Makefile line: GIVEN when it is passed at all (an empty GIVEN prints
+#       nothing, "?" stands for the version of one that does not run), else the one remembered in CACHE while it
+#       exists, else 3.PREFER_MINOR when found, else the newest of 3.MIN_MINOR..3.MAX_MINOR, then remembered in CACHE
 set -uo pipefail
 
-min_minor="${MIN_MINOR:-12}"
-max_minor="${MAX_MINOR:-14}"
-mode="${1:-}"
-
-if [ "$mode" = "--pick" ]; then
-    cache="${2:?usage: find_python.sh --pick CACHE [GIVEN]}"
-    if [ "$#" -ge 3 ]; then
-        given="$3"
-        [ -n "$given" ] || exit 0
-        version="$("$given" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" || version=""
-        echo "${version:-?} $given"
+if [ "${1:-}" = --pick ]; then
+    cache="$2" min="$3" max="$4" prefer="$5"
+    if [ "$#" -ge 6 ]; then
+        [ -n "$6" ] || exit 0
+        echo "$("$6" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null || echo '?') $6"
         exit 0
     fi
-    if [ -f "$cache" ] && read -r version path < "$cache" && [ -n "${path:-}" ] && [ -e "$path" ]; then
+    if [ -f "$cache" ] && read -r version path < "$cache" && [ -e "${path:-}" ]; then
         echo "$version $path"
         exit 0
     fi
+    found="$("$0" --all | awk -v min="$min" -v max="$max" '{ split($1, v, ".") } v[2] >= min && v[2] <= max')"
+    picked="$(grep "^3\.$prefer " <<< "$found" || tail -n 1 <<< "$found")"
+    [ -n "$picked" ] || exit 1
+    mkdir -p "$(dirname "$cache")"
+    echo "$picked" | tee "$cache"
+    exit 0
 fi
 
 candidates=()
-
-for minor in $(seq "$max_minor" -1 "$min_minor"); do
-    if path="$(command -v "python3.${minor}" 2>/dev/null)"; then
-        candidates+=("$path")
-    fi
+for minor in $(seq 6 20); do
+    path="$(command -v "python3.$minor")" && candidates+=("$path")
 done
-
-pyenv_roots=()
-if command -v pyenv >/dev/null 2>&1; then
-    pyenv_roots+=("$(pyenv root 2>/dev/null)")
-fi
-pyenv_roots+=("${PYENV_ROOT:-}" "${HOME:-/root}/.pyenv" "/root/.pyenv")
-
-for root in "${pyenv_roots[@]}"; do
-    [ -n "$root" ] && [ -d "$root/versions" ] || continue
-    for dir in "$root"/versions/3.*; do
-        name="${dir##*/}"
-        minor="$(echo "$name" | cut -d. -f2)"
-        case "$minor" in
-            '' | *[!0-9]*) continue ;;
-        esac
-        [ "$minor" -ge "$min_minor" ] && [ "$minor" -le "$max_minor" ] || continue
-        [ -x "$dir/bin/python3" ] && candidates+=("$dir/bin/python3")
-    done
+for root in "$(pyenv root 2> /dev/null)" "${PYENV_ROOT:-}" "$HOME/.pyenv"; do
+    [ -n "$root" ] && candidates+=("$root"/versions/3.*/bin/python3)
 done
-
-# Each usable candidate prints "<major>.<minor>.<micro> <executable>".
 probe='import sys, sysconfig, venv, ensurepip
 if not sysconfig.get_config_var("Py_GIL_DISABLED"):
     print("%d.%d.%d %s" % (sys.version_info[:3] + (sys.executable,)))'
-
-found=""
+# The newest micro release of each minor version.
 for candidate in "${candidates[@]}"; do
-    line="$("$candidate" -c "$probe" 2>/dev/null)" || continue
-    [ -n "$line" ] || continue
-    minor="$(echo "${line%% *}" | cut -d. -f2)"
-    [ "$minor" -ge "$min_minor" ] && [ "$minor" -le "$max_minor" ] || continue
-    found="${found}${line}"$'\n'
-done
-
-if [ -z "$found" ]; then
-    echo "find_python.sh: no Python 3.${min_minor}..3.${max_minor} interpreter found" >&2
-    exit 1
-fi
-
-sorted="$(printf '%s' "$found" | sort -V -k1,1)"
-newest="$(printf '%s\n' "$sorted" | tail -n 1)"
-
-if [ "$mode" = "--pick" ]; then
-    preferred="$(printf '%s\n' "$sorted" | grep "^3\.${PREFER_MINOR:-none}\.[0-9]* " | tail -n 1)"
-    picked="${preferred:-$newest}"
-    micro="${picked%% *}"
-    mkdir -p "$(dirname "$cache")"
-    echo "${micro%.*} ${picked#* }" | tee "$cache"
-elif [ "$mode" = "--all" ]; then
-    # Keep the newest micro release of each minor version.
-    printf '%s\n' "$sorted" | awk '{ split($1, v, "."); key = v[1] "." v[2]; best[key] = $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
-        END { for (i = 1; i <= n; i++) print order[i], best[order[i]] }'
-else
-    echo "${newest#* }"
-fi
+    [ -x "$candidate" ] && "$candidate" -c "$probe" 2> /dev/null
+done | sort -V | awk '{ split($1, v, "."); key = v[1] "." v[2]; if (!(key in best)) order[++n] = key; best[key] = $2 }
+    END { for (i = 1; i <= n; i++) print order[i], best[order[i]] }'

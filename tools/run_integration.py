@@ -27,19 +27,59 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-
-import emulator_process
+import time
 
 APP = 'emu-demo-app'
 TWIN_APP = 'emu-twin-pg'
+READY_TIMEOUT = 120
+
+
+def start_emulator(python, emulator_dir, work):
+    """Start the emulator of ``emulator_dir`` with its default seed; return ``(process, state)`` once its state file
+    (URLs, tokens, PostgreSQL servers) is written."""
+    state_file, log_path = os.path.join(work, 'emulator.json'), os.path.join(work, 'emulator.log')
+    with open(log_path, 'w', encoding='utf-8') as log:
+        process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [python, os.path.join(emulator_dir, 'scalingo_emulator'), '--seed', os.path.join(emulator_dir, 'seed.yml'),
+             '--state-file', state_file], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not os.path.exists(state_file):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_emulator(process)
+            with open(log_path, encoding='utf-8') as handle:
+                sys.exit('run_integration: the emulator did not start (status %s):\n%s' % (process.returncode, handle.read()))
+        time.sleep(0.1)
+    with open(state_file, encoding='utf-8') as handle:
+        return process, json.load(handle)
+
+
+def stop_emulator(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def addon(state, app, addon_type):
+    """The first addon of type ``addon_type`` of ``app`` in the emulator's state."""
+    for found in state['apps']:
+        if found['name'] == app:
+            for candidate in found['addons']:
+                if candidate['type'] == addon_type:
+                    return candidate
+    raise KeyError('the emulator seed has no %s addon in app %s' % (addon_type, app))
 
 
 def integration_config(state):
     """The variables of the targets, against the emulator."""
-    pg_addon = emulator_process.addon(state, APP, 'postgresql')
+    pg_addon = addon(state, APP, 'postgresql')
     postgres = state['addons'][pg_addon['id']]['postgres']
     urls = state['urls']
     return {
@@ -57,8 +97,8 @@ def integration_config(state):
         'scalingo_emulator_url': urls['control'],
         'scalingo_emulator': {
             'twin_app': TWIN_APP,
-            'mysql_addon': emulator_process.addon(state, APP, 'mysql')['id'],
-            'redis_addon': emulator_process.addon(state, APP, 'redis')['id'],
+            'mysql_addon': addon(state, APP, 'mysql')['id'],
+            'redis_addon': addon(state, APP, 'redis')['id'],
             'limited_token': [t['token'] for t in state['api_tokens'] if t['name'] == 'limited'][0],
         },
     }
@@ -99,11 +139,7 @@ def main(argv):
     config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
     ensure_ssh_key_pair()
     with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
-        try:
-            process, state = emulator_process.start(args.emulator_python, os.path.join(collection, 'tests', 'emulator'),
-                                                    work)
-        except emulator_process.EmulatorError as exc:
-            sys.exit('run_integration: %s' % exc)
+        process, state = start_emulator(args.emulator_python, os.path.join(collection, 'tests', 'emulator'), work)
         try:
             with open(config, 'w', encoding='utf-8') as handle:
                 # JSON is YAML.
@@ -114,7 +150,7 @@ def main(argv):
             print('==> %s' % ' '.join(command), flush=True)
             status = subprocess.run(command, cwd=collection, env=env, check=False).returncode
         finally:
-            emulator_process.stop(process)
+            stop_emulator(process)
             os.remove(config)
     return status
 

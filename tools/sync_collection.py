@@ -118,7 +118,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('source', help='collection source tree (the work tree)')
     parser.add_argument('dest', help='target directory, ending in ansible_collections/<namespace>/<name>')
-    parser.add_argument('--no-git', action='store_true', help='do not create a git repository in the copy')
     args = parser.parse_args()
     source, dest = os.path.abspath(args.source), os.path.abspath(args.dest)
     parts = dest.split(os.sep)
@@ -134,8 +133,7 @@ def main() -> int:
               encoding='utf-8') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         copied, deleted = sync(source, dest, paths)
-        if not args.no_git:
-            ensure_git(dest)
+        ensure_git(dest)
     print('collection copy %s: %d files (from %s), %d copied, %d deleted' % (dest, len(paths), origin, copied, deleted))
     return 0
 
