@@ -98,8 +98,6 @@ def integration_config(state):
         'scalingo_emulator': {
             'twin_app': TWIN_APP,
             'mysql_addon': addon(state, APP, 'mysql')['id'],
-            'redis_addon': addon(state, APP, 'redis')['id'],
-            'limited_token': [t['token'] for t in state['api_tokens'] if t['name'] == 'limited'][0],
         },
     }
 
