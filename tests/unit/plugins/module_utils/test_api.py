@@ -160,15 +160,11 @@ def test_a_netrc_file_does_not_replace_the_tokens(fake, tmp_path, monkeypatch):
     assert not any('netrc-secret' in c.text() or 'c29tZW9uZ' in c.text() for c in fake.calls)
 
 
-def test_database_token_skips_auth_and_api(fake):
-    users = client(api_token=None, app=None, database_token=DB_TOKEN).list_users()
+@pytest.mark.parametrize('api_token', [API_TOKEN, None])
+def test_database_token_skips_auth_and_api_and_takes_precedence_over_api_token(fake, api_token):
+    users = client(api_token=api_token, database_token=DB_TOKEN).list_users()
     assert [u['name'] for u in users] == [PROTECTED_USER]
-    assert [(c.service, c.headers['Authorization']) for c in fake.calls] == [('db', 'Bearer ' + DB_TOKEN)]
-
-
-def test_database_token_takes_precedence_over_api_token(fake):
-    client(database_token=DB_TOKEN).list_users()
-    assert fake.routes() == ['list']
+    assert [(c.route, c.headers['Authorization']) for c in fake.calls] == [('list', 'Bearer ' + DB_TOKEN)]
 
 
 def test_old_style_addon_id_is_used_as_is(fake):

@@ -19,7 +19,6 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     BEARER as BEARER_TOKEN,
     DB_BASE,
     DB_TOKEN,
-    OTHER_DB_TOKEN,
     Reply,
 )
 
@@ -83,13 +82,6 @@ def test_a_refused_token_is_renewed_once_per_kind(fake):
     assert tokens.refused(DATABASE) is False
     assert tokens.refused(BEARER) is True and tokens.refused(BEARER) is False
     assert fake.routes() == ['exchange', 'addon_token', 'addon_token']
-
-
-def test_a_given_database_token_without_api_token_and_app_is_never_renewed(fake):
-    tokens = chain(api_token=None, app=None, database_token=OTHER_DB_TOKEN)[0]
-    assert tokens.refused(DATABASE) is False
-    assert tokens.token(DATABASE) == OTHER_DB_TOKEN
-    assert fake.calls == []
 
 
 # --- send: the users API asks for a token, the chain renews a refused one ----------------------

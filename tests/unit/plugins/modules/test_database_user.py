@@ -182,13 +182,6 @@ def test_create_without_a_password_returns_the_generated_one(fake, runner):
     assert_no_secret(done, fake)
 
 
-def test_create_with_a_password_never_returns_it_even_if_echoed(fake, runner):
-    fake.echo_password = True
-    done = runner.ok(database_user, args(password=PASSWORD))
-    assert 'password' not in done
-    assert_no_secret(done, fake)
-
-
 @pytest.mark.parametrize('password', [None, PASSWORD2])
 def test_recreate_deletes_then_creates(fake, runner, password):
     fake.add_user('reporting', read_only=False, password=PASSWORD)
