@@ -91,10 +91,9 @@ def _every_kind_of_request(scalingo):
     scalingo.list_users()
 
 
-def test_json_headers_and_user_agent_on_every_request(fake):
+def test_json_headers_and_user_agent_on_every_request_and_each_token_fetched_once(fake):
     _every_kind_of_request(client(addon='postgresql'))
-    assert {c.method for c in fake.calls} == {'GET', 'POST', 'PATCH', 'DELETE'}
-    assert len(fake.calls) == 8
+    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'create', 'update', 'reset', 'delete', 'list']
     for call in fake.calls:
         assert call.headers['Accept'] == 'application/json'
         assert call.headers['Content-Type'] == 'application/json'
@@ -108,30 +107,13 @@ def test_collection_version_matches_galaxy_yml():
     assert COLLECTION_VERSION == galaxy['version']
 
 
-@pytest.mark.parametrize('timeout, sent', [(12.5, 12.5), (None, 30)])
-def test_timeout_on_every_request(fake, timeout, sent):
-    _every_kind_of_request(client(timeout=timeout))
-    assert [c.timeout for c in fake.calls] == [sent] * 7
-
-
-@pytest.mark.parametrize('validate_certs', [False, True])
-def test_validate_certs_on_every_request(fake, validate_certs):
-    scalingo = client(validate_certs=validate_certs)
-    assert scalingo.session.verify is validate_certs
+@pytest.mark.parametrize('options, sent', [(dict(timeout=12.5), (12.5, True)), (dict(timeout=None), (30, True)),
+                                           (dict(validate_certs=False), (30, False))])
+def test_timeout_and_validate_certs_on_every_request(fake, options, sent):
+    scalingo = client(**options)
+    assert scalingo.session.verify is sent[1]
     _every_kind_of_request(scalingo)
-    assert [c.verify for c in fake.calls] == [validate_certs] * 7
-
-
-# --- tokens ------------------------------------------------------------------------------------
-
-def test_each_token_is_fetched_once_per_client(fake):
-    scalingo = client(addon='postgresql')
-    scalingo.list_users()
-    scalingo.create_user('reporting', True)
-    scalingo.change_password('reporting', PASSWORD)
-    scalingo.delete_user('reporting')
-    scalingo.list_users()
-    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create', 'update', 'delete', 'list']
+    assert [(c.timeout, c.verify) for c in fake.calls] == [sent] * 7
 
 
 def test_each_credential_goes_only_to_its_host(fake):

@@ -108,16 +108,6 @@ def test_404_on_the_database(fake):
     assert "Database '%s' was not found" % OTHER_ADDON_ID in error.message
 
 
-def test_422_field_errors_are_in_the_failure_and_the_message(fake):
-    error = error_of(client().create_user, 'Bad_Name', False, PASSWORD)
-    assert error.status == 422
-    invalid = {'name': ['is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens']}
-    assert error.errors == invalid and error.to_failure()['errors'] == invalid
-    assert 'name is invalid' in error.message
-    assert 'see failure.errors' in error.message
-    assert_clean(error)
-
-
 @pytest.mark.parametrize('errors, expected, words', [
     ({'password': ['is too short'], 'password_confirmation': ['does not match']},
      {'password': ['is too short'], 'password_confirmation': ['does not match']}, 'password is too short; password_confirmation does not match'),

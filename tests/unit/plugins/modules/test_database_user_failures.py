@@ -29,7 +29,7 @@ def test_api_failures_return_msg_and_failure(fake, runner):
     assert failed['failure']['errors'] == {'name': [
         'is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens']}
     assert failed['failure']['method'] == 'POST'
-    assert 'name is invalid' in failed.msg
+    assert 'name is invalid' in failed.msg and 'see failure.errors' in failed.msg
     assert_one_line(failed.msg)
     assert_no_secret(failed, fake)
 
