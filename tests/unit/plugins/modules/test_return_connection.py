@@ -13,8 +13,6 @@ import pytest
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     ADDON_ID,
-    API_TOKEN,
-    APP,
     DB_TOKEN,
     PASSWORD,
     PG_HOST,
@@ -23,6 +21,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     every_form,
     leaked,
+    task,
 )
 
 CONNECTION = dict(scheme='postgres', host=PG_HOST, port=30000, database=PROTECTED_USER, options=dict(sslmode='prefer'),
@@ -37,9 +36,7 @@ def uri(name, password, sslmode='prefer'):
 
 
 def args(**overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', return_connection=True)
-    values.update(overrides)
-    return values
+    return task(**dict(dict(return_connection=True), **overrides))
 
 
 def no_secret_in(outcome, keep=(), given=()):
