@@ -476,6 +476,11 @@ def client(**overrides):
     return ScalingoClient(params)
 
 
+def row(name, *values):
+    """A row of a test table, ``name`` being its id."""
+    return pytest.param(*values, id=name)
+
+
 def error_of(call, *args):
     with pytest.raises(ScalingoError) as raised:
         call(*args)
