@@ -31,7 +31,6 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     basic_auth,
     client,
     error_of,
-    leaked,
 )
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -250,14 +249,6 @@ def test_change_password_in_every_shape(fake, shape, answer):
     assert fake.select('update')[0].body == {'database_user': dict(database_id=ADDON_ID, password=PASSWORD,
                                                                    password_confirmation=PASSWORD)}
     assert fake.users()['reporting'].password == PASSWORD
-
-
-def test_list_never_returns_passwords(fake):
-    fake.list_includes_password = True
-    fake.add_user('reporting', password=PASSWORD)
-    users = client().list_users()
-    assert [sorted(u) for u in users] == [['dbms_attributes', 'name', 'protected', 'read_only']] * 2
-    assert not leaked(users, [PASSWORD])
 
 
 def test_user_names_are_quoted_in_urls(fake):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS, MAX_RATE_LIMITED_ATTEMPTS
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_RATE_LIMITED_ATTEMPTS
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     DB_TOKEN,
     PASSWORD,
@@ -111,17 +111,6 @@ def test_a_retry_after_beyond_the_budget_is_not_waited(fake, clock):
     assert 'asked to wait 3600 seconds' in error.message and 'Gave up' not in error.message
     assert 'more than the 120 seconds of waiting that max_wait has left in this task' in error.message
     assert 'raise max_wait, or run the task again later' in error.message and 'fewer tasks' not in error.message
-
-
-def test_connection_errors_on_get_give_up_after_bounded_attempts(fake, clock):
-    fake.script('list', *[requests.exceptions.ConnectionError('Connection refused')] * 20)
-    error = error_of(client().list_users)
-    assert fake.count('list') == MAX_ATTEMPTS
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
-    assert 'Could not reach db-api.osc-fr1.scalingo.com' in error.message
-    assert 'connection refused' in error.message
-    assert 'Gave up after %d attempts' % MAX_ATTEMPTS in error.message
-    assert error.uncertain is False
 
 
 WRITES = {
