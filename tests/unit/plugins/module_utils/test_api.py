@@ -169,12 +169,6 @@ def test_addon_type_resolves_to_the_only_addon_of_that_type(fake):
     assert fake.select('addons')[0].url == 'https://api.osc-fr1.scalingo.com/v1/apps/my-app/addons'
 
 
-def test_addon_type_absent_from_the_app(fake):
-    error = error_of(lambda: client(addon='mongodb').list_users())
-    assert "App 'my-app' has no mongodb addon" in error.message
-    assert fake.routes() == ['exchange', 'addons']
-
-
 def test_several_addons_of_the_type_are_listed_in_the_failure(fake):
     fake.apps[APP].append(addon(OTHER_ADDON_ID, 'postgresql'))
     error = error_of(lambda: client(addon='postgresql').list_users())

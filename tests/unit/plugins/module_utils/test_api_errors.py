@@ -43,6 +43,7 @@ ERRORS = [
         ["The token's owner may not manage database users", 'forbidden'], ['exchange', 'addon_token', 'list']),
     row('unknown app', dict(app='other-app', addon='postgresql'), None, None, 404, ["App 'other-app' was not found"],
         ['exchange', 'addons']),
+    row('no addon of the type', dict(addon='mongodb'), None, None, None, ["App 'my-app' has no mongodb addon"], ['exchange', 'addons']),
     row('unknown addon', dict(addon=OTHER_ADDON_ID), None, None, 404,
         ["Addon '%s' was not found in app 'my-app'" % OTHER_ADDON_ID], ['exchange', 'addon_token']),
     row('wrong auth url', dict(auth_url='https://auth.scalingo.com/wrong'), None, None, 404,

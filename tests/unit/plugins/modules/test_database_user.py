@@ -160,20 +160,6 @@ def test_a_second_run_changes_nothing_unless_it_always_does(fake, runner, scenar
         assert again['diff']['before'] == again['diff']['after']
 
 
-# --- create ------------------------------------------------------------------------------------
-
-def test_create_with_a_password(fake, runner):
-    done = runner.ok(database_user, args(password=PASSWORD, read_only=True))
-    assert done['changed'] is True and done['password_changed'] is True
-    assert 'password' not in done
-    create = fake.select('create')
-    assert len(create) == 1
-    assert create[0].body == {'database_user': dict(database_id=ADDON_ID, name='reporting', read_only=True,
-                                                    password=PASSWORD, password_confirmation=PASSWORD)}
-    assert fake.users()['reporting'].password == PASSWORD
-    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create']
-
-
 def test_create_without_a_password_returns_the_generated_one(fake, runner):
     done = runner.ok(database_user, args())
     assert done['password'] == fake.generated_passwords()[0]
