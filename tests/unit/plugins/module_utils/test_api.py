@@ -115,6 +115,8 @@ def test_timeout_and_validate_certs_on_every_request(fake, options, sent):
     assert [(c.timeout, c.verify) for c in fake.calls] == [sent] * 7
 
 
+# --- tokens ------------------------------------------------------------------------------------
+
 def test_each_credential_goes_only_to_its_host(fake):
     _every_kind_of_request(client(addon='postgresql'))
     where = {'auth': (API_TOKEN, basic_auth(API_TOKEN)), 'api': (BEARER,), 'db': (DB_TOKEN,)}

@@ -160,6 +160,8 @@ def test_a_second_run_changes_nothing_unless_it_always_does(fake, runner, scenar
         assert again['diff']['before'] == again['diff']['after']
 
 
+# --- create ------------------------------------------------------------------------------------
+
 def test_create_without_a_password_returns_the_generated_one(fake, runner):
     done = runner.ok(database_user, args())
     assert done['password'] == fake.generated_passwords()[0]
@@ -167,6 +169,8 @@ def test_create_without_a_password_returns_the_generated_one(fake, runner):
     assert fake.select('create')[0].body['database_user']['read_only'] is False
     assert_no_secret(done, fake)
 
+
+# --- existing users ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('password', [None, PASSWORD2])
 def test_recreate_deletes_then_creates(fake, runner, password):
