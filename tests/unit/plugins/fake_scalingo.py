@@ -202,6 +202,17 @@ def user_task(**options):
     return task(**dict(dict(name='reporting'), **options))
 
 
+def existing(read_only=False):
+    """A table's setup: user 'reporting' exists, with PASSWORD."""
+    def setup(fake):
+        fake.add_user('reporting', read_only=read_only, password=PASSWORD)
+    return setup
+
+
+def nothing(fake):
+    """A table's setup: no user but the protected one."""
+
+
 def basic_auth(token):
     return 'Basic ' + base64.b64encode((':%s' % token).encode('utf-8')).decode('ascii')
 

@@ -16,6 +16,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD2,
     PROTECTED_USER,
     assert_no_secret,
+    existing,
+    nothing,
     user_task as args,
 )
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
@@ -26,16 +28,6 @@ SCRAM = dict(password_encryption='SCRAM-SHA-256')
 
 
 # --- the scenarios: how the server starts, what the task asks, what a real run does -------------
-
-def _existing(read_only=False, **kwargs):
-    def setup(fake):
-        fake.add_user('reporting', read_only=read_only, password=PASSWORD, **kwargs)
-    return setup
-
-
-def _nothing(fake):
-    pass
-
 
 def _user(read_only=False, name='reporting', protected=False):
     return dict(name=name, read_only=read_only, protected=protected, dbms_attributes=SCRAM)
@@ -67,41 +59,41 @@ PROTECTED_VIEW = _kept(name=PROTECTED_USER, protected=True)
 
 SCENARIOS = {
     # name: (setup, task arguments, changed or 'fails', password_changed, what the real run returns)
-    'create with password': (_nothing, dict(password=PASSWORD, read_only=True), True, True, _done(_user(True), ABSENT, _new(True))),
-    'create generated': (_nothing, dict(), True, True, _done(_user(), ABSENT, _new())),
-    'create read-write explicitly': (_nothing, dict(read_only=False), True, True, _done(_user(), ABSENT, _new())),
-    'unchanged': (_existing(), dict(), False, False, _done(_user(), _kept(), _kept())),
-    'unchanged read_only matches': (_existing(True), dict(read_only=True), False, False, _done(_user(True), _kept(True), _kept(True))),
-    'unchanged password on_create': (_existing(), dict(password=PASSWORD2), False, False, _done(_user(), _kept(), _kept())),
-    'unchanged recreate with same mode': (_existing(True), dict(read_only=True, recreate=True), False, False,
+    'create with password': (nothing, dict(password=PASSWORD, read_only=True), True, True, _done(_user(True), ABSENT, _new(True))),
+    'create generated': (nothing, dict(), True, True, _done(_user(), ABSENT, _new())),
+    'create read-write explicitly': (nothing, dict(read_only=False), True, True, _done(_user(), ABSENT, _new())),
+    'unchanged': (existing(), dict(), False, False, _done(_user(), _kept(), _kept())),
+    'unchanged read_only matches': (existing(True), dict(read_only=True), False, False, _done(_user(True), _kept(True), _kept(True))),
+    'unchanged password on_create': (existing(), dict(password=PASSWORD2), False, False, _done(_user(), _kept(), _kept())),
+    'unchanged recreate with same mode': (existing(True), dict(read_only=True, recreate=True), False, False,
                                           _done(_user(True), _kept(True), _kept(True))),
-    'read_only conflict': (_existing(), dict(read_only=True), 'fails', None, _refused(
+    'read_only conflict': (existing(), dict(read_only=True), 'fails', None, _refused(
         CONFLICT, "User 'reporting' is read-write and Scalingo cannot change that in place. To make it read-only, set recreate: true")),
-    'read_only conflict other way': (_existing(True), dict(read_only=False), 'fails', None, _refused(
+    'read_only conflict other way': (existing(True), dict(read_only=False), 'fails', None, _refused(
         CONFLICT, "User 'reporting' is read-only and Scalingo cannot change that in place. To make it read-write, set recreate: true")),
-    'recreate generated': (_existing(), dict(read_only=True, recreate=True), True, True, _done(_user(True), _kept(), _new(True))),
-    'recreate with password': (_existing(True), dict(read_only=False, recreate=True, password=PASSWORD2), True, True,
+    'recreate generated': (existing(), dict(read_only=True, recreate=True), True, True, _done(_user(True), _kept(), _new(True))),
+    'recreate with password': (existing(True), dict(read_only=False, recreate=True, password=PASSWORD2), True, True,
                                _done(_user(), _kept(True), _new())),
-    'update_password always': (_existing(), dict(password=PASSWORD2, update_password='always'), True, True,
+    'update_password always': (existing(), dict(password=PASSWORD2, update_password='always'), True, True,
                                _done(_user(), _kept(), _kept(password=HIDDEN_CHANGES))),
-    'update_password always creates': (_nothing, dict(password=PASSWORD2, update_password='always'), True, True,
+    'update_password always creates': (nothing, dict(password=PASSWORD2, update_password='always'), True, True,
                                        _done(_user(), ABSENT, _new())),
-    'reset_password': (_existing(), dict(state='reset_password'), True, True, _done(_user(), _kept(), _kept(password=HIDDEN_CHANGES))),
-    'reset_password missing user': (_nothing, dict(state='reset_password'), 'fails', None,
+    'reset_password': (existing(), dict(state='reset_password'), True, True, _done(_user(), _kept(), _kept(password=HIDDEN_CHANGES))),
+    'reset_password missing user': (nothing, dict(state='reset_password'), 'fails', None,
                                     _refused(dict(option='name', user='reporting'), "User 'reporting' does not exist")),
-    'absent': (_existing(), dict(state='absent'), True, False, _done({}, _kept(), ABSENT)),
-    'absent missing user': (_nothing, dict(state='absent'), False, False, _done({}, ABSENT, ABSENT)),
-    'protected unchanged': (_nothing, dict(name=PROTECTED_USER), False, False,
+    'absent': (existing(), dict(state='absent'), True, False, _done({}, _kept(), ABSENT)),
+    'absent missing user': (nothing, dict(state='absent'), False, False, _done({}, ABSENT, ABSENT)),
+    'protected unchanged': (nothing, dict(name=PROTECTED_USER), False, False,
                             _done(_user(name=PROTECTED_USER, protected=True), PROTECTED_VIEW, PROTECTED_VIEW)),
-    'protected absent': (_nothing, dict(name=PROTECTED_USER, state='absent'), 'fails', None,
+    'protected absent': (nothing, dict(name=PROTECTED_USER, state='absent'), 'fails', None,
                          _refused(PROTECTED, "User 'my-app-4321' is protected by Scalingo and cannot be deleted")),
-    'protected update_password always': (_nothing, dict(name=PROTECTED_USER, password=PASSWORD, update_password='always'),
+    'protected update_password always': (nothing, dict(name=PROTECTED_USER, password=PASSWORD, update_password='always'),
                                          'fails', None, _refused(PROTECTED, 'cannot be given a new password')),
-    'protected reset_password': (_nothing, dict(name=PROTECTED_USER, state='reset_password'), 'fails', None,
+    'protected reset_password': (nothing, dict(name=PROTECTED_USER, state='reset_password'), 'fails', None,
                                  _refused(PROTECTED, 'cannot be given a new password')),
-    'protected recreate': (_nothing, dict(name=PROTECTED_USER, read_only=True, recreate=True), 'fails', None,
+    'protected recreate': (nothing, dict(name=PROTECTED_USER, read_only=True, recreate=True), 'fails', None,
                            _refused(PROTECTED, 'cannot be recreated with read_only=True')),
-    'protected read_only conflict': (_nothing, dict(name=PROTECTED_USER, read_only=True), 'fails', None,
+    'protected read_only conflict': (nothing, dict(name=PROTECTED_USER, read_only=True), 'fails', None,
                                      _refused(PROTECTED, 'cannot be recreated with read_only=True')),
 }
 

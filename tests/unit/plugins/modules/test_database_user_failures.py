@@ -85,7 +85,7 @@ def test_a_user_removed_meanwhile_is_named_in_the_failure(fake, runner):
 
 
 def test_a_name_taken_but_not_listed_fails(fake, runner):
-    fake.script('create', Reply(422, json={'errors': {'name': ['has already been taken']}}))
+    fake.script('create', TAKEN)
     failed = runner.fail(database_user, args(password=PASSWORD))
     assert failed['failure']['status'] == 422
     assert fake.count('create') == 1

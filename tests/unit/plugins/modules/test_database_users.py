@@ -26,9 +26,8 @@ OTHER_PASSWORD = 'pw-unit-Ot8Hr3Pw5Ly1Kd9Qs2Zx7Vm4'
 
 
 def args(users, **overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', users=users)
-    values.update(overrides)
-    return values
+    """The task, ``users`` given as it is (None included)."""
+    return dict(api_token=API_TOKEN, app=APP, addon='postgresql', users=users, **overrides)
 
 
 @pytest.fixture
