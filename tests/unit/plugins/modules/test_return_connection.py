@@ -81,14 +81,6 @@ def test_a_given_password_comes_back_in_no_form(fake, runner, check, password):
     no_secret_in(done, given=[password])
 
 
-def test_a_given_password_echoed_by_the_server_in_any_form_is_redacted(fake, runner):
-    echoes = ' '.join(every_form(ODD_PASSWORD))
-    fake.script('create', Reply(422, json={'errors': {'password': ['rejected: ' + echoes]}}))
-    failed = runner.fail(database_user, args(name='metabase', password=ODD_PASSWORD))
-    assert 'rejected' in failed.msg
-    no_secret_in(failed, given=[ODD_PASSWORD])
-
-
 def test_a_generated_password_gives_the_uri_of_the_real_run_only(fake, runner):
     checked = runner.ok(database_user, args(name='reporting'), check=True)
     assert checked['connection'] == CONNECTION and 'connection_uri' not in checked
