@@ -202,6 +202,17 @@ def user_task(**options):
     return task(**dict(dict(name='reporting'), **options))
 
 
+def existing(read_only=False):
+    """A table's setup: user 'reporting' exists, with PASSWORD."""
+    def setup(fake):
+        fake.add_user('reporting', read_only=read_only, password=PASSWORD)
+    return setup
+
+
+def nothing(fake):
+    """A table's setup: no user but the protected one."""
+
+
 def basic_auth(token):
     return 'Basic ' + base64.b64encode((':%s' % token).encode('utf-8')).decode('ascii')
 
@@ -474,6 +485,11 @@ def client(**overrides):
                   auth_url=None, api_url=None, db_api_url=None, timeout=30.0, validate_certs=True)
     params.update(overrides)
     return ScalingoClient(params)
+
+
+def row(name, *values):
+    """A row of a test table, ``name`` being its id."""
+    return pytest.param(*values, id=name)
 
 
 def error_of(call, *args):

@@ -76,16 +76,12 @@ def test_every_reader_gives_a_well_typed_value_or_a_shape_error(data):
         assert well_typed(value), value
 
 
-ROUTES = {
-    'exchange': lambda scalingo: scalingo.list_users(),
-    'addons': lambda scalingo: scalingo.list_users(),
-    'addon_token': lambda scalingo: scalingo.list_users(),
-    'list': lambda scalingo: scalingo.list_users(),
+ROUTES = dict(dict.fromkeys(['exchange', 'addons', 'addon_token', 'list'], lambda scalingo: scalingo.list_users()), **{
     'create': lambda scalingo: scalingo.create_user('reporting', False),
     'update': lambda scalingo: scalingo.change_password('reporting', PASSWORD),
     'reset': lambda scalingo: scalingo.reset_password('reporting'),
     'database': lambda scalingo: scalingo.endpoint(scalingo.list_users()),
-}
+})
 
 
 @settings(**dict(PROPERTY, max_examples=examples(400)))

@@ -5,8 +5,6 @@
 
 """The connection options as the client reads them: defaults, roots, empty values (their checks: test_validation)."""
 
-import pytest
-
 from ansible_collections.scalingo.cloud.plugins.module_utils import _connection
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection, connection_argument_spec
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import ADDON_ID, API_TOKEN, APP
@@ -34,15 +32,3 @@ def test_empty_values_mean_not_set():
     assert (conn.api_token, conn.database_token) == (None, None)
     assert conn.api_root == 'https://api.%s.scalingo.com' % _connection.DEFAULT_REGION
     assert (conn.timeout, conn.max_wait) == (_connection.DEFAULT_TIMEOUT, _connection.DEFAULT_MAX_WAIT)
-
-
-def test_service_urls_are_reduced_to_their_roots():
-    conn = Connection(dict(addon=ADDON_ID, region='osc-secnum-fr1', auth_url='auth.example.test/v1/',
-                           db_api_url='https://db.example.test/api'))
-    assert (conn.auth_root, conn.api_root, conn.db_api_root) == (
-        'https://auth.example.test', 'https://api.osc-secnum-fr1.scalingo.com', 'https://db.example.test')
-
-
-def test_an_unusable_url_is_refused():
-    with pytest.raises(ValueError):
-        Connection(dict(addon=ADDON_ID, api_url='ftp://api.example.test'))

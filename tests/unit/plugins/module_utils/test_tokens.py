@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._advice import Advice
 from ansible_collections.scalingo.cloud.plugins.module_utils._connection import Connection
-from ansible_collections.scalingo.cloud.plugins.module_utils._http import ScalingoError, Transport
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import Transport
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import Secrets
 from ansible_collections.scalingo.cloud.plugins.module_utils._tokens import BEARER, DATABASE, Tokens, renewable
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
@@ -17,13 +17,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     API_TOKEN,
     APP,
     BEARER as BEARER_TOKEN,
-    DB_BASE,
     DB_TOKEN,
-    OTHER_DB_TOKEN,
-    Reply,
 )
-
-EXPIRED = Reply(401, json={'error': 'token expired'})
 
 
 def connection(**overrides):
@@ -39,15 +34,6 @@ def chain(**overrides):
     advice = Advice(conn, fixed_database_token=not renewable(DATABASE, conn))
     transport = Transport(30.0, True, 'unit', secrets, advice, 120.0)
     return Tokens(conn, transport, secrets, advice), transport, secrets
-
-
-def users_request(transport, method='GET'):
-    """What the users API sends with a token: a request to the users of the addon."""
-    url = DB_BASE + '/api/databases/%s/users' % ADDON_ID
-
-    def request(auth):
-        return transport.request(method, url, 'database', auth, replayable=method == 'GET')
-    return request
 
 
 # --- which token, fetched when ---------------------------------------------------------------
@@ -83,29 +69,3 @@ def test_a_refused_token_is_renewed_once_per_kind(fake):
     assert tokens.refused(DATABASE) is False
     assert tokens.refused(BEARER) is True and tokens.refused(BEARER) is False
     assert fake.routes() == ['exchange', 'addon_token', 'addon_token']
-
-
-def test_a_given_database_token_without_api_token_and_app_is_never_renewed(fake):
-    tokens = chain(api_token=None, app=None, database_token=OTHER_DB_TOKEN)[0]
-    assert tokens.refused(DATABASE) is False
-    assert tokens.token(DATABASE) == OTHER_DB_TOKEN
-    assert fake.calls == []
-
-
-# --- send: the users API asks for a token, the chain renews a refused one ----------------------
-
-def test_a_request_refused_twice_was_never_applied(fake):
-    """A 401 is a refusal: sending the request again with a new token does not make the first attempt uncertain."""
-    tokens, transport, dummy = chain()
-    fake.script('list', EXPIRED, EXPIRED)
-    error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport)).value
-    assert error.status == 401 and error.earlier_uncertain is False
-    assert fake.routes() == ['exchange', 'addon_token', 'list', 'addon_token', 'list']
-
-
-def test_send_does_not_renew_for_another_error(fake):
-    tokens, transport, dummy = chain()
-    fake.script('create', Reply(403, json={'error': 'forbidden'}))
-    error = pytest.raises(ScalingoError, tokens.send, DATABASE, users_request(transport, 'POST')).value
-    assert error.status == 403 and error.earlier_uncertain is False
-    assert fake.routes() == ['exchange', 'addon_token', 'create']

@@ -31,7 +31,6 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     leaked,
     task,
-    user_task,
 )
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
@@ -40,8 +39,12 @@ BOTH = ('database_user', 'database_user_info')
 USER_ONLY = ('database_user',)
 
 
+DEFAULTS = {'database_user': dict(name='reporting'), 'database_users': dict(users=[dict(name='reporting')])}
+
+
 def base_args(module, **overrides):
-    return (user_task if module == 'database_user' else task)(**overrides)
+    """A task of ``module``: user 'reporting' (database_users: one entry of it); an override of None leaves the option out."""
+    return task(**dict(DEFAULTS.get(module, {}), **overrides))
 
 
 def assert_refused(outcome, fake, option, exact_failure=True):
@@ -185,21 +188,14 @@ def _rows(table):
 @pytest.mark.parametrize('module, overrides, option, words', list(_rows(INVALID)))
 @pytest.mark.parametrize('check', [False, True], ids=['run', 'check'])
 def test_invalid_input_names_the_option_and_sends_nothing(fake, runner, module, overrides, option, words, check):
-    task = base_args(module)
-    task.update(overrides)
-    task = dict((k, v) for k, v in task.items() if v is not None)
-    outcome = runner.run(MODULES[module], task, check=check)
+    outcome = runner.run(MODULES[module], base_args(module, **overrides), check=check)
     assert_refused(outcome, fake, option)
     assert words in outcome.msg
 
 
 @pytest.mark.parametrize('module, overrides, option, words', list(_rows(REFUSED_BY_ANSIBLE)))
 def test_what_ansible_refuses_names_the_option_and_sends_nothing(fake, runner, module, overrides, option, words):
-    task = base_args(module)
-    task.update(overrides)
-    task = dict((k, v) for k, v in task.items() if v is not None)
-    outcome = runner.run(MODULES[module], task)
-    assert_refused(outcome, fake, option, exact_failure=False)
+    assert_refused(runner.run(MODULES[module], base_args(module, **overrides)), fake, option, exact_failure=False)
 
 
 @pytest.mark.parametrize('variable, value, option, instead_of', [

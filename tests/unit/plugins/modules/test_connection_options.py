@@ -52,13 +52,6 @@ def test_options_take_precedence_over_the_environment(fake, runner, monkeypatch)
     assert set(hosts(fake)) == {'auth.scalingo.com', 'api.osc-fr1.scalingo.com', 'db-api.osc-fr1.scalingo.com'}
 
 
-def test_database_token_from_the_environment(fake, runner, monkeypatch):
-    monkeypatch.setenv('SCALINGO_DATABASE_TOKEN', DB_TOKEN)
-    done = runner.ok(database_user_info, dict(addon=ADDON_ID))
-    assert [u['name'] for u in done['users']] == [PROTECTED_USER]
-    assert [(c.route, c.headers['Authorization']) for c in fake.calls] == [('list', 'Bearer ' + DB_TOKEN)]
-
-
 @pytest.mark.parametrize('variables', [dict(DB_BEARER_TOKEN=OTHER_DB_TOKEN, DB_API_URL='db.example.test'),
                                        dict(DATABASE_TOKEN=OTHER_DB_TOKEN, DB_URL='https://db.example.test')])
 def test_generic_names_another_tool_may_set_decide_nothing(fake, runner, monkeypatch, variables):

@@ -16,6 +16,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD2,
     PROTECTED_USER,
     assert_no_secret,
+    existing,
+    nothing,
     user_task as args,
 )
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
@@ -27,48 +29,78 @@ SCRAM = dict(password_encryption='SCRAM-SHA-256')
 
 # --- the scenarios: how the server starts, what the task asks, what a real run does -------------
 
-def _existing(read_only=False, **kwargs):
-    def setup(fake):
-        fake.add_user('reporting', read_only=read_only, password=PASSWORD, **kwargs)
-    return setup
+def _user(read_only=False, name='reporting', protected=False):
+    return dict(name=name, read_only=read_only, protected=protected, dbms_attributes=SCRAM)
 
 
-def _nothing(fake):
-    pass
+def _kept(read_only=False, password=HIDDEN_SET, name='reporting', protected=False):
+    """The diff's view of a user that exists (or keeps existing, with a new password)."""
+    return dict(name=name, state='present', read_only=read_only, protected=protected, password=password,
+                password_encryption='SCRAM-SHA-256')
 
+
+def _new(read_only=False):
+    """The diff's view of a user the task creates: only Scalingo knows its encryption."""
+    return dict(name='reporting', state='present', read_only=read_only, protected=False, password=HIDDEN_CHANGES)
+
+
+def _done(user, before, after):
+    return dict(user=user, diff=dict(before=before, after=after))
+
+
+def _refused(failure, words):
+    return dict(failure=failure, msg=words)
+
+
+ABSENT = dict(name='reporting', state='absent')
+PROTECTED = dict(option='name', user=PROTECTED_USER, protected=True)
+CONFLICT = dict(option='read_only', user='reporting')
+PROTECTED_VIEW = _kept(name=PROTECTED_USER, protected=True)
 
 SCENARIOS = {
-    # name: (setup, task arguments, changed or 'fails', password_changed)
-    'create with password': (_nothing, dict(password=PASSWORD, read_only=True), True, True),
-    'create generated': (_nothing, dict(), True, True),
-    'create read-write explicitly': (_nothing, dict(read_only=False), True, True),
-    'unchanged': (_existing(), dict(), False, False),
-    'unchanged read_only matches': (_existing(True), dict(read_only=True), False, False),
-    'unchanged password on_create': (_existing(), dict(password=PASSWORD2), False, False),
-    'unchanged recreate with same mode': (_existing(True), dict(read_only=True, recreate=True), False, False),
-    'read_only conflict': (_existing(), dict(read_only=True), 'fails', None),
-    'read_only conflict other way': (_existing(True), dict(read_only=False), 'fails', None),
-    'recreate generated': (_existing(), dict(read_only=True, recreate=True), True, True),
-    'recreate with password': (_existing(True), dict(read_only=False, recreate=True, password=PASSWORD2), True, True),
-    'update_password always': (_existing(), dict(password=PASSWORD2, update_password='always'), True, True),
-    'update_password always creates': (_nothing, dict(password=PASSWORD2, update_password='always'), True, True),
-    'reset_password': (_existing(), dict(state='reset_password'), True, True),
-    'reset_password missing user': (_nothing, dict(state='reset_password'), 'fails', None),
-    'absent': (_existing(), dict(state='absent'), True, False),
-    'absent missing user': (_nothing, dict(state='absent'), False, False),
-    'protected unchanged': (_nothing, dict(name=PROTECTED_USER), False, False),
-    'protected absent': (_nothing, dict(name=PROTECTED_USER, state='absent'), 'fails', None),
-    'protected update_password always': (_nothing, dict(name=PROTECTED_USER, password=PASSWORD, update_password='always'),
-                                         'fails', None),
-    'protected reset_password': (_nothing, dict(name=PROTECTED_USER, state='reset_password'), 'fails', None),
-    'protected recreate': (_nothing, dict(name=PROTECTED_USER, read_only=True, recreate=True), 'fails', None),
-    'protected read_only conflict': (_nothing, dict(name=PROTECTED_USER, read_only=True), 'fails', None),
+    # name: (setup, task arguments, changed or 'fails', password_changed, what the real run returns)
+    'create with password': (nothing, dict(password=PASSWORD, read_only=True), True, True, _done(_user(True), ABSENT, _new(True))),
+    'create generated': (nothing, dict(), True, True, _done(_user(), ABSENT, _new())),
+    'create read-write explicitly': (nothing, dict(read_only=False), True, True, _done(_user(), ABSENT, _new())),
+    'unchanged': (existing(), dict(), False, False, _done(_user(), _kept(), _kept())),
+    'unchanged read_only matches': (existing(True), dict(read_only=True), False, False, _done(_user(True), _kept(True), _kept(True))),
+    'unchanged password on_create': (existing(), dict(password=PASSWORD2), False, False, _done(_user(), _kept(), _kept())),
+    'unchanged recreate with same mode': (existing(True), dict(read_only=True, recreate=True), False, False,
+                                          _done(_user(True), _kept(True), _kept(True))),
+    'read_only conflict': (existing(), dict(read_only=True), 'fails', None, _refused(
+        CONFLICT, "User 'reporting' is read-write and Scalingo cannot change that in place. To make it read-only, set recreate: true")),
+    'read_only conflict other way': (existing(True), dict(read_only=False), 'fails', None, _refused(
+        CONFLICT, "User 'reporting' is read-only and Scalingo cannot change that in place. To make it read-write, set recreate: true")),
+    'recreate generated': (existing(), dict(read_only=True, recreate=True), True, True, _done(_user(True), _kept(), _new(True))),
+    'recreate with password': (existing(True), dict(read_only=False, recreate=True, password=PASSWORD2), True, True,
+                               _done(_user(), _kept(True), _new())),
+    'update_password always': (existing(), dict(password=PASSWORD2, update_password='always'), True, True,
+                               _done(_user(), _kept(), _kept(password=HIDDEN_CHANGES))),
+    'update_password always creates': (nothing, dict(password=PASSWORD2, update_password='always'), True, True,
+                                       _done(_user(), ABSENT, _new())),
+    'reset_password': (existing(), dict(state='reset_password'), True, True, _done(_user(), _kept(), _kept(password=HIDDEN_CHANGES))),
+    'reset_password missing user': (nothing, dict(state='reset_password'), 'fails', None,
+                                    _refused(dict(option='name', user='reporting'), "User 'reporting' does not exist")),
+    'absent': (existing(), dict(state='absent'), True, False, _done({}, _kept(), ABSENT)),
+    'absent missing user': (nothing, dict(state='absent'), False, False, _done({}, ABSENT, ABSENT)),
+    'protected unchanged': (nothing, dict(name=PROTECTED_USER), False, False,
+                            _done(_user(name=PROTECTED_USER, protected=True), PROTECTED_VIEW, PROTECTED_VIEW)),
+    'protected absent': (nothing, dict(name=PROTECTED_USER, state='absent'), 'fails', None,
+                         _refused(PROTECTED, "User 'my-app-4321' is protected by Scalingo and cannot be deleted")),
+    'protected update_password always': (nothing, dict(name=PROTECTED_USER, password=PASSWORD, update_password='always'),
+                                         'fails', None, _refused(PROTECTED, 'cannot be given a new password')),
+    'protected reset_password': (nothing, dict(name=PROTECTED_USER, state='reset_password'), 'fails', None,
+                                 _refused(PROTECTED, 'cannot be given a new password')),
+    'protected recreate': (nothing, dict(name=PROTECTED_USER, read_only=True, recreate=True), 'fails', None,
+                           _refused(PROTECTED, 'cannot be recreated with read_only=True')),
+    'protected read_only conflict': (nothing, dict(name=PROTECTED_USER, read_only=True), 'fails', None,
+                                     _refused(PROTECTED, 'cannot be recreated with read_only=True')),
 }
 
 
 @pytest.mark.parametrize('scenario', sorted(SCENARIOS))
 def test_check_mode_answers_like_the_real_run(fake, runner, scenario):
-    setup, task, changed, password_changed = SCENARIOS[scenario]
+    setup, task, changed, password_changed, expected = SCENARIOS[scenario]
     setup(fake)
     before = fake.snapshot()
 
@@ -82,15 +114,19 @@ def test_check_mode_answers_like_the_real_run(fake, runner, scenario):
 
     assert checked.failed == real.failed == (changed == 'fails')
     if changed == 'fails':
-        assert checked.msg == real.msg
-        assert checked['failure'] == real['failure']
+        assert checked.msg == real.msg and expected['msg'] in real.msg
+        assert checked['failure'] == real['failure'] == expected['failure']
         assert fake.writes == []
         assert fake.snapshot() == before
         assert_one_line(real.msg)
     else:
         assert checked['changed'] == real['changed'] == changed
         assert checked['password_changed'] == real['password_changed'] == password_changed
-        assert checked['diff'] == real['diff']
+        assert checked['diff'] == real['diff'] == expected['diff']
+        assert real['user'] == expected['user']
+        # A user the task creates is predicted without its encryption: only Scalingo knows it.
+        created = expected['diff']['after'] == _new(task.get('read_only', False))
+        assert checked['user'] == (dict(expected['user'], dbms_attributes={}) if created else expected['user'])
         assert 'password' not in checked
         assert (fake.writes != []) == changed
         assert (fake.snapshot() != before) == changed
@@ -102,7 +138,7 @@ def test_check_mode_answers_like_the_real_run(fake, runner, scenario):
 
 @pytest.mark.parametrize('scenario', sorted(s for s in SCENARIOS if SCENARIOS[s][2] != 'fails'))
 def test_a_second_run_changes_nothing_unless_it_always_does(fake, runner, scenario):
-    setup, task, changed, password_changed = SCENARIOS[scenario]
+    setup, task = SCENARIOS[scenario][:2]
     setup(fake)
     runner.ok(database_user, args(**task))
     fake.calls = []
@@ -118,67 +154,15 @@ def test_a_second_run_changes_nothing_unless_it_always_does(fake, runner, scenar
 
 # --- create ------------------------------------------------------------------------------------
 
-def test_create_with_a_password(fake, runner):
-    done = runner.ok(database_user, args(password=PASSWORD, read_only=True))
-    assert done['changed'] is True and done['password_changed'] is True
-    assert 'password' not in done
-    assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes=SCRAM)
-    create = fake.select('create')
-    assert len(create) == 1
-    assert create[0].body == {'database_user': dict(database_id=ADDON_ID, name='reporting', read_only=True,
-                                                    password=PASSWORD, password_confirmation=PASSWORD)}
-    assert fake.users()['reporting'].password == PASSWORD
-    assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'create']
-    assert done['diff'] == dict(
-        before=dict(name='reporting', state='absent'),
-        after=dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_CHANGES))
-
-
 def test_create_without_a_password_returns_the_generated_one(fake, runner):
     done = runner.ok(database_user, args())
     assert done['password'] == fake.generated_passwords()[0]
-    assert done['user'] == dict(name='reporting', read_only=False, protected=False, dbms_attributes=SCRAM)
     assert fake.select('create')[0].body['database_user']['password'] is None
     assert fake.select('create')[0].body['database_user']['read_only'] is False
     assert_no_secret(done, fake)
 
 
-def test_create_with_a_password_never_returns_it_even_if_echoed(fake, runner):
-    fake.echo_password = True
-    done = runner.ok(database_user, args(password=PASSWORD))
-    assert 'password' not in done
-    assert_no_secret(done, fake)
-
-
-def test_check_mode_create_predicts_the_user_without_a_password(fake, runner):
-    done = runner.ok(database_user, args(read_only=True), check=True)
-    assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes={})
-    assert 'password' not in done
-    assert 'reporting' not in fake.users()
-
-
 # --- existing users ----------------------------------------------------------------------------
-
-def test_unchanged_user_reports_no_change_and_no_write(fake, runner):
-    fake.add_user('reporting', read_only=True)
-    done = runner.ok(database_user, args(password=PASSWORD))
-    assert done['changed'] is False and done['password_changed'] is False
-    assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes=SCRAM)
-    view = dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_SET,
-                password_encryption='SCRAM-SHA-256')
-    assert done['diff'] == dict(before=view, after=view)
-    assert fake.writes == []
-
-
-def test_read_only_conflict_fails_and_says_how_to_proceed(fake, runner):
-    fake.add_user('reporting', read_only=False)
-    failed = runner.fail(database_user, args(read_only=True))
-    assert 'recreate' in failed.msg
-    assert 'read-write' in failed.msg and 'read-only' in failed.msg
-    assert failed['failure']['option'] == 'read_only'
-    assert fake.writes == []
-    assert fake.users()['reporting'].read_only is False
-
 
 @pytest.mark.parametrize('password', [None, PASSWORD2])
 def test_recreate_deletes_then_creates(fake, runner, password):
@@ -191,16 +175,11 @@ def test_recreate_deletes_then_creates(fake, runner, password):
     assert [c.route for c in fake.writes] == ['delete', 'create']
     assert fake.routes() == ['exchange', 'addons', 'addon_token', 'list', 'delete', 'create']
     assert fake.users()['reporting'].read_only is True
-    assert done['user'] == dict(name='reporting', read_only=True, protected=False, dbms_attributes=SCRAM)
     if password:
         assert 'password' not in done
         assert fake.users()['reporting'].password == PASSWORD2
     else:
         assert done['password'] == fake.generated_passwords()[0] == fake.users()['reporting'].password
-    assert done['diff'] == dict(
-        before=dict(name='reporting', state='present', read_only=False, protected=False, password=HIDDEN_SET,
-                    password_encryption='SCRAM-SHA-256'),
-        after=dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_CHANGES))
     assert_no_secret(done, fake)
 
 
@@ -236,46 +215,6 @@ def test_reset_password_returns_the_new_password_and_the_user_scalingo_answers(f
     assert done['user'] == dict(name='reporting', read_only=False, protected=False, dbms_attributes=SCRAM)
     assert [c.route for c in fake.writes] == ['reset']
     assert_no_secret(done, fake)
-
-
-def test_reset_password_of_a_missing_user_fails(fake, runner):
-    failed = runner.fail(database_user, args(state='reset_password'))
-    assert "User 'reporting' does not exist" in failed.msg
-    assert failed['failure'] == dict(option='name', user='reporting')
-    assert fake.writes == []
-
-
-# --- protected users ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize('task, action', [
-    (dict(state='absent'), 'deleted'),
-    (dict(password=PASSWORD, update_password='always'), 'given a new password'),
-    (dict(state='reset_password'), 'given a new password'),
-    (dict(read_only=True, recreate=True), 'recreated'),
-])
-def test_protected_users_are_never_changed(fake, runner, task, action):
-    failed = runner.fail(database_user, args(name=PROTECTED_USER, **task))
-    assert "User '%s' is protected" % PROTECTED_USER in failed.msg
-    assert action in failed.msg
-    assert failed['failure'] == dict(option='name', user=PROTECTED_USER, protected=True)
-    assert fake.writes == []
-    assert PROTECTED_USER in fake.users()
-
-
-# --- absent ------------------------------------------------------------------------------------
-
-def test_absent_deletes_and_shows_the_user_it_deleted(fake, runner):
-    # A second run: test_a_second_run_changes_nothing_unless_it_always_does[absent].
-    fake.add_user('reporting', read_only=True)
-    first = runner.ok(database_user, args(state='absent'))
-    assert first['changed'] is True and first['password_changed'] is False
-    assert first['user'] == {}
-    assert first['diff'] == dict(
-        before=dict(name='reporting', state='present', read_only=True, protected=False, password=HIDDEN_SET,
-                    password_encryption='SCRAM-SHA-256'),
-        after=dict(name='reporting', state='absent'))
-    assert [c.route for c in fake.writes] == ['delete']
-    assert 'reporting' not in fake.users()
 
 
 def test_diff_shows_md5_and_no_encryption_when_absent(fake, runner):

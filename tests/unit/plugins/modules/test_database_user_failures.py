@@ -29,7 +29,7 @@ def test_api_failures_return_msg_and_failure(fake, runner):
     assert failed['failure']['errors'] == {'name': [
         'is invalid: must contain only lowercase letters, digits and hyphens, without leading, trailing or double hyphens']}
     assert failed['failure']['method'] == 'POST'
-    assert 'name is invalid' in failed.msg
+    assert 'name is invalid' in failed.msg and 'see failure.errors' in failed.msg
     assert_one_line(failed.msg)
     assert_no_secret(failed, fake)
 
@@ -85,7 +85,7 @@ def test_a_user_removed_meanwhile_is_named_in_the_failure(fake, runner):
 
 
 def test_a_name_taken_but_not_listed_fails(fake, runner):
-    fake.script('create', Reply(422, json={'errors': {'name': ['has already been taken']}}))
+    fake.script('create', TAKEN)
     failed = runner.fail(database_user, args(password=PASSWORD))
     assert failed['failure']['status'] == 422
     assert fake.count('create') == 1

@@ -19,6 +19,7 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
 )
 
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
+METABASE = dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_lists_every_user_without_passwords(three_users, runner, check):
     assert done['changed'] is False
     assert done['users'] == [
         dict(name=PROTECTED_USER, read_only=False, protected=True, dbms_attributes=SCRAM),
-        dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM),
+        METABASE,
         dict(name='reporting', read_only=False, protected=False, dbms_attributes=dict(password_encryption='MD5')),
     ]
     assert all('password' not in user for user in done['users'])
@@ -45,16 +46,11 @@ def test_lists_every_user_without_passwords(three_users, runner, check):
     assert fake.writes == []
 
 
-@pytest.mark.parametrize('key', ['name', 'user', 'username'])
-def test_one_user_by_name(three_users, runner, key):
-    done = runner.ok(database_user_info, args(**{key: 'metabase'}))
-    assert done['users'] == [dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM)]
-
-
-def test_unknown_name_gives_an_empty_list(three_users, runner):
-    done = runner.ok(database_user_info, args(name='nobody-here'))
-    assert done['users'] == []
-    assert done['changed'] is False
+@pytest.mark.parametrize('key, name, found', [('name', 'metabase', [METABASE]), ('user', 'metabase', [METABASE]),
+                                              ('username', 'metabase', [METABASE]), ('name', 'nobody-here', [])])
+def test_one_user_by_name_or_none(three_users, runner, key, name, found):
+    done = runner.ok(database_user_info, args(**{key: name}))
+    assert done['users'] == found and done['changed'] is False
 
 
 def test_unknown_dbms_attributes_are_kept(fake, runner):

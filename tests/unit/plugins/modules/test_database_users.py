@@ -26,9 +26,8 @@ OTHER_PASSWORD = 'pw-unit-Ot8Hr3Pw5Ly1Kd9Qs2Zx7Vm4'
 
 
 def args(users, **overrides):
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql', users=users)
-    values.update(overrides)
-    return values
+    """The task, ``users`` given as it is (None included)."""
+    return dict(api_token=API_TOKEN, app=APP, addon='postgresql', users=users, **overrides)
 
 
 @pytest.fixture
@@ -105,21 +104,16 @@ def test_check_mode_returns_what_the_real_run_returns_and_writes_nothing(populat
 
 # --- exclusive ---------------------------------------------------------------------------------------
 
-def test_exclusive_removes_every_unlisted_user_but_the_protected_one(populated, runner):
-    done = runner.ok(database_users, args([dict(name='reader', read_only=True)], exclusive=True))
-    assert done['removed'] == ['writer', 'old-user']
-    assert list(populated.users()) == [PROTECTED_USER, 'reader']
-    assert [c.route for c in populated.writes] == ['delete', 'delete']
-
-
-def test_exclusive_with_no_user_listed_removes_every_unprotected_user(populated, runner):
-    done = runner.ok(database_users, args([], exclusive=True))
-    assert done['removed'] == ['reader', 'writer', 'old-user'] and list(populated.users()) == [PROTECTED_USER]
-
-
-def test_without_exclusive_unlisted_users_are_left_alone(populated, runner):
-    done = runner.ok(database_users, args([]))
-    assert done['changed'] is False and populated.writes == [] and len(populated.users()) == 4
+@pytest.mark.parametrize('users, exclusive, removed', [
+    ([dict(name='reader', read_only=True)], True, ['writer', 'old-user']),
+    ([], True, ['reader', 'writer', 'old-user']),  # no user listed: every unprotected user goes
+    ([], False, []),  # without exclusive, unlisted users are left alone
+])
+def test_exclusive_removes_every_unlisted_user_but_the_protected_one(populated, runner, users, exclusive, removed):
+    done = runner.ok(database_users, args(users, exclusive=exclusive))
+    assert done['changed'] is bool(removed) and done['removed'] == removed
+    assert list(populated.users()) == [name for name in [PROTECTED_USER, 'reader', 'writer', 'old-user'] if name not in removed]
+    assert [c.route for c in populated.writes] == ['delete'] * len(removed)
 
 
 def test_null_users_is_an_error_before_any_request(fake, runner):

@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import API_TOKEN, APP, PASSWORD
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import PASSWORD, task
 
 SINGLE = yaml.safe_load(database_user.DOCUMENTATION)['options']
 LISTED = yaml.safe_load(database_users.DOCUMENTATION)['options']['users']['suboptions']
@@ -76,10 +76,7 @@ BAD_ENTRIES = [
 
 
 def _run_both(runner, entry):
-    base = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    single = runner.run(database_user, dict(base, **entry))
-    listed = runner.run(database_users, dict(base, users=[entry]))
-    return single, listed
+    return runner.run(database_user, task(**entry)), runner.run(database_users, task(users=[entry]))
 
 
 @pytest.mark.parametrize('entry', BAD_ENTRIES, ids=lambda entry: '-'.join('%s=%s' % item for item in sorted(entry.items()))[:60])

@@ -45,7 +45,9 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Late,
     Race,
     Reply,
+    existing,
     leaked,
+    nothing,
 )
 
 NAME = 'reporting'
@@ -54,30 +56,20 @@ STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503]
 REFUSALS = (400, 403, 404, 409, 422)
 
 
-def _existing(read_only=False):
-    def setup(fake):
-        fake.add_user(NAME, read_only=read_only, password=PASSWORD)
-    return setup
-
-
-def _absent(fake):
-    pass
-
-
 # step: (setup, task, route faulted, what the user must be after a success: (read_only, password) or None)
 # A password of None in the goal means "the one the task returned".
 STEPS = {
-    'exchange': (_absent, dict(password=PASSWORD), 'exchange', (False, PASSWORD)),
-    'database token': (_absent, dict(password=PASSWORD), 'addon_token', (False, PASSWORD)),
-    'list': (_absent, dict(password=PASSWORD), 'list', (False, PASSWORD)),
-    'create': (_absent, dict(), 'create', (False, None)),
-    'create with a password': (_absent, dict(password=PASSWORD), 'create', (False, PASSWORD)),
-    'change password': (_existing(), dict(password=PASSWORD2, update_password='always'), 'update', (False, PASSWORD2)),
-    'reset': (_existing(), dict(state='reset_password'), 'reset', (False, None)),
-    'delete': (_existing(), dict(state='absent'), 'delete', None),
-    'recreate: delete': (_existing(), dict(read_only=True, recreate=True), 'delete', (True, None)),
-    'recreate: create': (_existing(), dict(read_only=True, recreate=True), 'create', (True, None)),
-    'recreate with a password: create': (_existing(), dict(read_only=True, recreate=True, password=PASSWORD2),
+    'exchange': (nothing, dict(password=PASSWORD), 'exchange', (False, PASSWORD)),
+    'database token': (nothing, dict(password=PASSWORD), 'addon_token', (False, PASSWORD)),
+    'list': (nothing, dict(password=PASSWORD), 'list', (False, PASSWORD)),
+    'create': (nothing, dict(), 'create', (False, None)),
+    'create with a password': (nothing, dict(password=PASSWORD), 'create', (False, PASSWORD)),
+    'change password': (existing(), dict(password=PASSWORD2, update_password='always'), 'update', (False, PASSWORD2)),
+    'reset': (existing(), dict(state='reset_password'), 'reset', (False, None)),
+    'delete': (existing(), dict(state='absent'), 'delete', None),
+    'recreate: delete': (existing(), dict(read_only=True, recreate=True), 'delete', (True, None)),
+    'recreate: create': (existing(), dict(read_only=True, recreate=True), 'create', (True, None)),
+    'recreate with a password: create': (existing(), dict(read_only=True, recreate=True, password=PASSWORD2),
                                          'create', (True, PASSWORD2)),
 }
 

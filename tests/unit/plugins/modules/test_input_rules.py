@@ -83,14 +83,6 @@ def argument_spec(module):
     return spec
 
 
-def task_of(module, **overrides):
-    if module == 'database_users':
-        task = base_args('database_user_info', users=[dict(name='reporting')])
-        task.update(overrides)
-        return dict((k, v) for k, v in task.items() if v is not None)
-    return base_args(module, **overrides)
-
-
 # --- what the argument spec declares, refused by Ansible's own checks ----------------------------------------------
 
 # A value of the wrong type for each type the spec uses (Ansible turns anything into a str: INVALID has those rows).
@@ -113,10 +105,7 @@ def _declared_rows():
 
 @pytest.mark.parametrize('module, overrides, option', list(_declared_rows()))
 def test_what_the_spec_declares_is_refused_naming_the_option(fake, runner, module, overrides, option):
-    task = task_of(module)
-    task.update(overrides)
-    outcome = runner.run(MODULES[module], dict((k, v) for k, v in task.items() if v is not None))
-    assert_refused(outcome, fake, option, exact_failure=False)
+    assert_refused(runner.run(MODULES[module], base_args(module, **overrides)), fake, option, exact_failure=False)
 
 
 @pytest.mark.parametrize('option, value', [('state', 'gone'), ('update_password', 'never'), ('read_only', 'maybe'),
@@ -124,14 +113,14 @@ def test_what_the_spec_declares_is_refused_naming_the_option(fake, runner, modul
 def test_what_the_spec_declares_of_an_entry_is_refused_naming_it(fake, runner, option, value):
     entry = dict(name='reporting')
     entry[option] = value
-    outcome = runner.run(database_users, task_of('database_users', users=[dict(name='reader'), entry]))
+    outcome = runner.run(database_users, base_args('database_users', users=[dict(name='reader'), entry]))
     assert_refused(outcome, fake, option, exact_failure=False)
 
 
 @pytest.mark.parametrize('entry', ['reporting', 5, ['reporting']])
 def test_an_entry_that_is_no_dict_is_refused_naming_its_place(fake, runner, entry):
     """Ansible's own message (``dictionary requested, could not parse JSON or key=value``) names no option."""
-    outcome = runner.run(database_users, task_of('database_users', users=[dict(name='reader'), entry]))
+    outcome = runner.run(database_users, base_args('database_users', users=[dict(name='reader'), entry]))
     assert_refused(outcome, fake, 'users[1]')
 
 
@@ -177,7 +166,7 @@ VALID = [
     pytest.param(module, overrides, id='%s-%r' % (module, sorted(overrides.items()))[:90])
     for modules, overrides in VALID for module in modules])
 def test_what_the_docs_accept_goes_on_to_scalingo(fake, runner, module, overrides):
-    assert_went_on(runner.run(MODULES[module], task_of(module, **overrides)), fake)
+    assert_went_on(runner.run(MODULES[module], base_args(module, **overrides)), fake)
 
 
 # Options with no rule beyond the spec's type and choices: the generated rows above are all they need.
@@ -214,7 +203,7 @@ VALUES = {
 def test_any_value_of_any_option_is_refused_before_any_request_or_goes_on(runner, data):
     module = data.draw(st.sampled_from(ALL))
     spec = argument_spec(module)
-    task = task_of(module)
+    task = base_args(module)
     for option in data.draw(st.lists(st.sampled_from(sorted(spec)), min_size=1, max_size=3, unique=True)):
         choices = spec[option].get('choices')
         task[option] = data.draw(st.one_of(st.sampled_from(choices), _WORDS) if choices

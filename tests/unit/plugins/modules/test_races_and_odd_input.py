@@ -11,16 +11,11 @@ import pytest
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import check_password
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    API_TOKEN,
-    APP,
     PASSWORD,
     PASSWORD2,
+    task,
     user_task as args,
 )
-
-
-def users_args(users, **overrides):
-    return dict(api_token=API_TOKEN, app=APP, addon='postgresql', users=users, **overrides)
 
 
 # --- an option given under two of its names -----------------------------------------------------------------------
@@ -41,7 +36,7 @@ def test_an_entry_whose_name_and_alias_disagree_is_refused_and_nothing_is_remove
     fake.add_user('metabase', password=PASSWORD)
     fake.add_user('metabase2', password=PASSWORD2)
     users = [dict(name='reporting'), dict(name='metabase', user='metabase2')]
-    failed = runner.fail(database_users, users_args(users, exclusive=True))
+    failed = runner.fail(database_users, task(users=users, exclusive=True))
     assert failed['failure'] == dict(option='users[1].name') and fake.calls == []
     assert "users[1].name is given under 2 names (name='metabase' and user='metabase2')" in failed.msg
 
@@ -56,7 +51,7 @@ def test_a_name_and_an_alias_that_agree_are_one_name(fake, runner):
 @pytest.mark.parametrize('module', [database_user, database_users])
 def test_a_password_no_database_stores_is_refused_before_any_request(fake, runner, module):
     entry = dict(name='reporting', password=PASSWORD[:30] + '\x00' + PASSWORD[30:])
-    failed = runner.fail(module, args(**entry) if module is database_user else users_args([entry]))
+    failed = runner.fail(module, args(**entry) if module is database_user else task(users=[entry]))
     option = 'password' if module is database_user else 'users[0].password'
     assert failed['failure'] == dict(option=option) and 'NUL character' in failed.msg and fake.calls == []
 
@@ -71,6 +66,6 @@ def test_a_lone_surrogate_is_refused_too():
 
 def test_a_password_that_is_part_of_a_user_name_garbles_neither_the_name_nor_the_result(fake, runner):
     password = 'abcdefghijklmnopqrstuvwx'
-    done = runner.ok(database_users, users_args([dict(name=password + '-ro', password=password), dict(name='generated')]))
+    done = runner.ok(database_users, task(users=[dict(name=password + '-ro', password=password), dict(name='generated')]))
     assert done['created'] == [password + '-ro', 'generated']
     assert set(done['passwords']) == {'generated'} and set(done['diff']['after']) == {password + '-ro', 'generated'}

@@ -8,6 +8,7 @@ say what to check: an unreachable host, an addon given by id that has no users."
 
 import pytest
 
+from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
     DB_TOKEN,
@@ -59,11 +60,13 @@ def test_a_task_that_gives_up_says_how_long_it_waited_in_all(fake, runner, clock
     (args(), "https://db-api.osc-fr1.scalingo.com, from region 'osc-fr1' (region or SCALINGO_REGION)"),
     (args(db_api_url='https://db.example.test'), 'https://db.example.test, set by db_api_url (or SCALINGO_DB_API_URL)'),
 ])
-def test_a_host_that_cannot_be_reached_says_what_to_check(fake, runner, task, source):
+def test_a_host_that_cannot_be_reached_says_what_to_check(fake, runner, clock, task, source):
     if 'db_api_url' in task:
         fake.db_base = task['db_api_url']
-    fake.script('list', *[REFUSED] * 5)
+    fake.script('list', *[REFUSED] * 20)
     failed = runner.fail(database_user_info, task)
+    assert fake.count('list') == MAX_ATTEMPTS and clock.sleeps == [1.0, 2.0, 4.0, 8.0] and failed['failure']['uncertain'] is False
+    assert 'Could not reach %s' % fake.calls[-1].host in failed.msg
     assert 'connection refused. Gave up after 5 attempts. Check the URL in use, %s, the network or a proxy ' \
            "(HTTPS_PROXY), and Scalingo's status page (https://scalingostatus.com)." % source in failed.msg
     assert '\n' not in failed.msg
