@@ -8,6 +8,7 @@ included.
 from __future__ import annotations
 
 import base64
+import collections
 import http.client
 import json
 import os
@@ -26,6 +27,7 @@ TWIN = "emu-twin-pg"
 SECNUM = "emu-secnum-app"
 SECNUM_PG = "ad-b144ed56-979c-42b9-b175-64bfd09dcc30"
 SECNUM_MYSQL = "ad-30c7487f-d866-4ff9-ad4a-252bdbb57abc"
+REGIONS = ("osc-fr1", "osc-secnum-fr1")
 # the seed's addon with features: force-ssl and publicly-available, both ACTIVATED
 LEGACY_MYSQL = "ad-c97f42d9-a4f5-43e8-b436-4fe0bfd38fda"
 GOOD_PW = "Correct_Horse_Battery_Staple_42"  # 31 chars
@@ -34,12 +36,7 @@ HYPHEN_HINT = "is invalid: must contain only lowercase letters, digits and hyphe
 UNDERSCORE_HINT = "is invalid: must start with a letter and contain only letters, digits and underscores"
 
 
-class Resp(object):
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
+class Resp(collections.namedtuple("Resp", "status headers body")):
     def json(self):
         return json.loads(self.body.decode("utf-8"))
 
@@ -112,9 +109,8 @@ def create_body(name, password=None, read_only=False, confirmation="same"):
     return {"database_user": user}
 
 
-def patch_body(password, confirmation="same"):
-    return {"database_user": {"database_id": "ignored", "password": password,
-                              "password_confirmation": password if confirmation == "same" else confirmation}}
+def patch_body(password):
+    return {"database_user": {"database_id": "ignored", "password": password, "password_confirmation": password}}
 
 
 def names(resp):

@@ -9,9 +9,7 @@ import time
 
 import pytest
 
-from emulator_client import DEMO, GOOD_PW, SECNUM_MYSQL, SECNUM, create_body, names, pg_connect, psycopg
-
-REGIONS = ("osc-fr1", "osc-secnum-fr1")
+from emulator_client import DEMO, GOOD_PW, REGIONS, SECNUM_MYSQL, SECNUM, create_body, names, pg_connect, psycopg
 
 
 def test_rate_limit_on_each_regional_api_in_its_own_window(emu, owner, ids):

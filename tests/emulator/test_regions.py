@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator_client import DEMO, GOOD_PW, SECNUM, SECNUM_MYSQL, SECNUM_PG, Client, bearer, call, create_body, names
-
-REGIONS = ("osc-fr1", "osc-secnum-fr1")
+from emulator_client import DEMO, GOOD_PW, REGIONS, SECNUM, SECNUM_MYSQL, SECNUM_PG, Client, bearer, call, create_body, names
 
 
 def apps_of(client, region):

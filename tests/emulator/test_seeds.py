@@ -34,7 +34,6 @@ def test_seed_statuses_regions_owners_and_features():
                               addon={"status": "provisioning", "features": {"force-ssl": "ACTIVATED"}}), pg="off")
     app = emu.app("one-app")
     assert (app.status, app.region, app.addons[0].status) == ("stopped", "eu-test1", "provisioning")
-    assert app.to_json()["status"] == "stopped" and app.addons[0].to_json()["status"] == "provisioning"
     assert app.owner["username"] == "emu-owner" and app.addons[0].features == {"force-ssl": "ACTIVATED"}
 
 
@@ -48,10 +47,7 @@ def test_seed_statuses_regions_owners_and_features():
     (one_app(addon={"type": "cassandra"}), "type must be one of"),
     (one_app(addon={"postgres": {"mode": "on"}}), "postgres can only be"),
     (one_app(addon={"features": {"publicly-available": "ACTIVATED"}}), "addon ad-one: .*requires force-ssl"),
-    (one_app(addon={"features": {"force-ssl": "PENDING_TO_ACTIVATE", "publicly-available": "PENDING_TO_ACTIVATE"}}),
-     "addon ad-one: .*requires force-ssl"),
     (one_app(addon={"features": {"force-ssl": "YES"}}), "addon ad-one: .*not one of"),
-    (one_app(addon={"features": ["force-ssl"]}), "addon ad-one: .*must be an object"),
     (one_app(api_tokens=[{"name": "owner", "role": "admin"}]), "role must be one of"),
 ])
 def test_a_bad_seed_is_refused(seed, message):
@@ -82,8 +78,8 @@ def test_generated_seeds():
     assert [t["name"] for t in seed["api_tokens"]] == [t["name"] for t in se.load_config(None)["api_tokens"]]
     # the same arguments give the same seed, normalised (database names filled in) too
     assert many_apps(300) == many_apps(300) and addon_ids(seed) == addon_ids(many_apps(300))[:len(addon_ids(seed))]
-    assert many_apps(0)["apps"] == [] and {a.status for a in se.Emulator(seed, pg="off").addons.values()} == {"running"}
     assert se.Emulator(many_apps(20), pg="off").config == se.Emulator(many_apps(20), pg="off").config
+    assert many_apps(0)["apps"] == [] and {a.status for a in se.Emulator(seed, pg="off").addons.values()} == {"running"}
     for bad in (-1, True, "3"):
         with pytest.raises(ValueError):
             many_apps(bad)

@@ -18,8 +18,6 @@ def test_auth_chain(emu, owner, ids):
     token = resp.json()["token"]
     payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     assert token.count(".") == 2 and abs(payload["exp"] - (time.time() + 3600)) < 5
-    regions = call(emu.urls["auth"], "GET", "/v1/regions", bearer(token)).json()["regions"]
-    assert (regions[0]["api"], regions[0]["database_api"]) == (emu.urls["api"], emu.urls["db"])
     self_user = call(emu.urls["auth"], "GET", "/v1/users/self", bearer(token)).json()["user"]
     assert self_user == emu.tokens.by_name["owner"]["user"]
     addons = call(emu.urls["api"], "GET", "/v1/apps/%s/addons" % DEMO, bearer(token)).json()["addons"]
@@ -75,13 +73,6 @@ def test_expired_tokens_are_401(emu, ids):
     resp = client.api("GET", "/v1/apps/%s/addons" % DEMO)
     assert resp.status == 401 and resp.json() == {"error": "token expired"}
     assert client.db("GET", ids["mysql"], token=addon_token).json() == {"error": "token expired"}
-    # expiring on demand
-    emu.set_settings(token_ttl=3600, addon_token_ttl=3600)
-    fresh = Client(emu)
-    token = fresh.addon_token(DEMO, ids["mysql"])
-    assert emu.expire_tokens("addon") >= 1
-    assert fresh.db("GET", ids["mysql"], token=token).status == 401
-    assert fresh.api("GET", "/v1/apps/%s/addons" % DEMO).status == 200
 
 
 def test_addon_token_is_scoped_to_its_addon(emu, owner, ids):

@@ -38,7 +38,6 @@ def main(argv=None):
                       help="a generated seed of N apps over the regions, their PostgreSQL users in memory "
                            "(seeds.many_apps)")
     parser.add_argument("--state-file", help="JSON file written atomically once ready (URLs, ports, tokens, PostgreSQL info)")
-    parser.add_argument("--host", default="127.0.0.1")
     for service in SERVICES + ("control",):
         parser.add_argument("--%s-port" % service, type=int, default=0, help="fixed port for %s (default: a free one)" % service)
     parser.add_argument("--pg", choices=("auto", "embedded", "system", "off"), default=None,
@@ -64,7 +63,7 @@ def main(argv=None):
     ports = {s: getattr(args, "%s_port" % s) for s in SERVICES + ("control",)}
     try:
         config = seeds.many_apps(args.seed_apps) if args.seed_apps is not None else args.seed
-        emulator = Emulator(config, pg=args.pg, pg_bin=args.pg_bin, host=args.host, ports=ports,
+        emulator = Emulator(config, pg=args.pg, pg_bin=args.pg_bin, ports=ports,
                             settings=_parse_set(args.set), verbose=args.verbose)
         emulator.start()
     except Exception as exc:  # pylint: disable=broad-except

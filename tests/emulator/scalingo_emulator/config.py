@@ -30,29 +30,21 @@ def _choice(*values):
 
 BOOLEAN = (lambda value: isinstance(value, bool)), "true or false"
 SECONDS = _number, "a positive number of seconds"
-# Each setting: its default, and the check of a new value with what the value must be.
+# Each setting: its default, and the check of a new value with what the value must be (their meaning: README.md,
+# Settings).
 SETTINGS = {
-    # user name rule: "hyphen" (the provider's page) or "underscore" (other sources)
     "name_rule": ("hyphen", _choice(*rules.NAME_RULES)),
-    # body of create / PATCH / reset: "bare" user object or "wrapped" {"database_user": {...}}
     "response_shape": ("bare", _choice("bare", "wrapped")),
-    # body of a 429: "json" {"error": "Too Many Requests"} or "text" "Retry later"
     "rate_limit_body": ("json", _choice("json", "text")),
-    # lifetime in seconds of the bearer from /v1/tokens/exchange and of addon tokens
     "token_ttl": (3600, SECONDS),
     "addon_token_ttl": (3600, SECONDS),
-    # does create echo the password: only when the server generated it, or always
     "create_returns_password": ("generated", _choice("generated", "always")),
-    # does PATCH return the new password (UNKNOWN); what it answers: "user" (the user object) or "empty" (200, no body)
+    # UNKNOWN in the docs: does PATCH return the new password, and does it answer the user or nothing
     "patch_returns_password": (False, BOOLEAN),
     "patch_answer": ("user", _choice("user", "empty")),
-    # the list wrongly includes each user's password (a misbehaviour the modules must not pass on)
     "list_includes_password": (False, BOOLEAN),
-    # requests allowed on each regional API per api_rate_window seconds (None: no limit); Scalingo documents 60 a
-    # minute, answered with 429 and "Retry later" (rate_limit_body "text") and no Retry-After
     "api_rate_limit": (None, ((lambda value: value is None or _number(value, integer=True)), "null or a positive integer")),
     "api_rate_window": (60, SECONDS),
-    # the DB API also accepts the database name in place of the addon id (as the provider's page's examples show it)
     "accept_database_name_in_path": (False, BOOLEAN),
 }
 DEFAULT_SETTINGS = {key: default for key, (default, dummy) in SETTINGS.items()}
@@ -80,10 +72,7 @@ def load_config(source=None):
     try:
         import yaml  # noqa: import inside: JSON seeds work without PyYAML
     except ImportError:
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise EmulatorError("PyYAML is needed to read %s" % path)
+        raise EmulatorError("PyYAML is needed to read %s" % path)
     return yaml.safe_load(text) or {}
 
 

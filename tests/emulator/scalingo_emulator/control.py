@@ -26,7 +26,7 @@ def _dispatch(emu, method, name, parts, query, payload):
     """The answer of a known endpoint, or None."""
     first = {key: values[0] for key, values in query.items() if values}
     if method == "GET":
-        if name in ("health", "ready"):
+        if name == "health":
             return Reply(200, {"ready": emu.ready})
         if name == "state":
             return Reply(200, emu.state())
@@ -45,12 +45,10 @@ def _dispatch(emu, method, name, parts, query, payload):
             return Reply(200, {"features": emu.features(first.get("addon_id"))})
     if method == "DELETE" and name == "faults":
         return Reply(200, {"cleared": emu.clear_faults(parts[1] if len(parts) > 1 else None)})
-    if method not in ("POST", "PATCH"):
+    if method != "POST":
         return None
     if name == "settings":
         return Reply(200, {"settings": emu.set_settings(**payload)})
-    if method == "PATCH":
-        return None
     if name == "faults":
         specs = payload.get("faults") if isinstance(payload, dict) and "faults" in payload else payload
         specs = [specs] if isinstance(specs, dict) else specs
@@ -64,10 +62,6 @@ def _dispatch(emu, method, name, parts, query, payload):
     if name == "reset-log":
         emu.reset_log()
         return Reply(200, {"ok": True})
-    if name == "expire-tokens":
-        return Reply(200, {"expired": emu.expire_tokens(payload.get("kind", "all"), payload.get("addon_id"))})
-    if name == "reset-users":
-        return Reply(200, {"removed": emu.reset_users(payload.get("addon_id"))})
     if name == "reset":
         return Reply(200, emu.reset(users=payload.get("users", True), tokens=payload.get("tokens", False)))
     return None

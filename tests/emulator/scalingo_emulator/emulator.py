@@ -316,10 +316,6 @@ class Emulator(object):
     def reset_log(self):
         self._log.clear()
 
-    def expire_tokens(self, kind="all", addon_id=None):
-        """Make issued tokens expire now. kind: auth, addon or all."""
-        return self.tokens.expire(kind, addon_id)
-
     def reset_users(self, addon_id=None):
         """Delete every user that the seed did not create (drops their roles)."""
         removed = []

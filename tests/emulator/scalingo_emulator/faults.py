@@ -64,12 +64,9 @@ class Fault(object):
     def _action(spec):
         action = spec.get("action")
         if action is None:
-            if "status" in spec:
-                action = "status"
-            elif spec.get("delay"):
-                action = "delay"
-            else:
+            if "status" not in spec:
                 raise ValueError("fault needs an action (%s) or a status" % ", ".join(FAULT_ACTIONS))
+            action = "status"
         if action not in FAULT_ACTIONS:
             raise ValueError("fault action must be one of %s" % ", ".join(FAULT_ACTIONS))
         return action
@@ -214,6 +211,9 @@ class RateLimit(object):
 
 MAX_LOGGED_BODY = 65536
 MAX_LOG_ENTRIES = 20000
+# What a log entry copies from the request, and from what its Authorization header carries (README.md, Control API)
+REQUEST_FIELDS = ("client", "service", "region", "method", "path", "raw_path", "query", "route")
+AUTH_FIELDS = ("auth_scheme", "token_kind", "token_name", "token_addon_id", "basic_user")
 
 
 def _as_text(data):
@@ -249,18 +249,11 @@ class RequestLog(object):
         auth = request.auth
         with self._lock:
             self._seq += 1
-            entry = {
-                "seq": self._seq,
-                "time": request.started,
-                "duration_ms": round((time.time() - request.started) * 1000.0, 2),
-                "client": request.client,
-                "service": request.service,
-                "region": request.region,
-                "method": request.method,
-                "path": request.path,
-                "raw_path": request.raw_path,
-                "query": request.query,
-                "route": request.route,
+            entry = {"seq": self._seq, "time": request.started,
+                     "duration_ms": round((time.time() - request.started) * 1000.0, 2)}
+            entry.update((key, getattr(request, key)) for key in REQUEST_FIELDS)
+            entry.update((key, auth[key]) for key in AUTH_FIELDS)
+            entry.update({
                 "params": dict(request.params),
                 "status": status,
                 "dropped": reply.drop,
@@ -268,16 +261,11 @@ class RequestLog(object):
                 "operation_status": op_reply.status if op_reply is not None else None,
                 "fault": fault.id if fault is not None else None,
                 "fault_action": fault.action if fault is not None else None,
-                "auth_scheme": auth["auth_scheme"],
-                "token_kind": auth["token_kind"],
-                "token_name": auth["token_name"],
-                "token_addon_id": auth["token_addon_id"],
-                "basic_user": auth["basic_user"],
                 "request_headers": [[k, v] for k, v in request.headers.items()],
                 "request_body": _as_text(request.body),
                 "response_headers": [[k, v] for k, v in reply.headers] + ([] if reply.drop else [["Content-Type", reply.content_type]]),
                 "response_body": "" if reply.drop else _as_text(reply.body),
-            }
+            })
             self._entries.append(entry)
             counter = self._counters.setdefault(request.route, {"count": 0, "statuses": {}, "service": request.service})
             counter["count"] += 1

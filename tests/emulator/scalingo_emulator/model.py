@@ -14,8 +14,7 @@ from collections import OrderedDict
 
 from . import rules
 
-# Each addon type: the name Scalingo gives its provider, and the version GET /api/databases/{id} reports (plausible,
-# fixed).
+# Each addon type: its provider's name, and the (plausible, fixed) version GET /api/databases/{id} reports.
 TYPES = {
     "postgresql": ("PostgreSQL", "16.6.0"),
     "mysql": ("MySQL", "8.0.40"),
@@ -69,7 +68,6 @@ class User(object):
         self.password = password
         self.seeded = seeded
         self.password_encryption = password_encryption
-        self.created_at = time.time()
 
 
 class Addon(object):
@@ -253,22 +251,6 @@ class Tokens(object):
         if record["expires_at"] <= time.time():
             return None, "token expired"
         return record, None
-
-    def expire(self, kind="all", addon_id=None):
-        """Make issued tokens expire now. kind: auth, addon or all."""
-        if kind not in ("auth", "addon", "all"):
-            raise ValueError("kind must be auth, addon or all")
-        count = 0
-        with self._lock:
-            for record in self.issued.values():
-                if kind != "all" and record["kind"] != kind:
-                    continue
-                if addon_id and record.get("addon_id") != addon_id:
-                    continue
-                if record["expires_at"] > time.time():
-                    record["expires_at"] = time.time() - 1
-                    count += 1
-        return count
 
     def classify(self, header):
         """What an Authorization header carries: its scheme, the secret, and which token that is (for the log)."""

@@ -245,9 +245,6 @@ class PgCluster(object):
             "dbname": self.database,
             "owner": self.owner,
             "owner_password": self.owner_password,
-            "url": "postgresql://%s:%s@%s:%s/%s" % (self.owner, self.owner_password, self.host, self.port, self.database),
-            "pid": self.proc.pid if self.proc else None,
-            "data_dir": self.data,
         }
 
     # -- SQL
