@@ -14,7 +14,7 @@
 #   UNITS_ARGS='--num-workers 1'      extra ansible-test units arguments
 #   INTEGRATION_ARGS='database_user'  extra ansible-test integration arguments (a target, --exclude ...)
 #   PYTEST_ARGS='-k user -x'          extra pytest arguments (make pytest, make e2e); a path in them (tests/...) replaces
-#                                     the default ones: PYTEST_ARGS=tests/unit/plugins/module_utils/test_plan.py
+#                                     the default ones: PYTEST_ARGS=tests/unit/plugins/module_utils/test_advice.py
 #   EMULATOR_ARGS='--verbose'         extra arguments of the emulator's command line (make emulator)
 #   REQUIRE_ALL_GATES=1               make test fails when a gate is skipped (default: 1 when CI=true)
 #   COVERAGE=all                      make coverage measures the integration gate (newest line, without the

@@ -99,6 +99,12 @@ docs)
     ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false in_collection antsibull-docs collection --use-current --squash-hierarchy \
         --fail-on-error --output-format simplified-rst --dest-dir "$1" scalingo.cloud
     echo "==> antsibull-docs collection: the reference of scalingo.cloud in $1: $(cd "$1" && echo *.rst)"
+    # Readers follow the docs literally: every path of the repository they name must exist (the one written by
+    # make integration aside).
+    missing="$(grep -ohE '\b(tests|tools|docs|plugins|changelogs|meta)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' ./*.md docs/*.md tests/*/README.md |
+        sort -u | grep -vx 'tests/integration/integration_config.yml' | while read -r path; do [ -e "$path" ] || echo "$path"; done)"
+    [ -z "$missing" ] || fail "paths named in the docs that do not exist: ${missing//$'\n'/ }"
+    echo '==> every path the docs name exists'
     ;;
 coverage)
     floor="$1"
