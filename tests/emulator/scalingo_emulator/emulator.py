@@ -20,7 +20,7 @@ import urllib.request
 from collections import OrderedDict
 from urllib.parse import parse_qs, urlsplit
 
-from . import control, postgres, rules, services
+from . import control, postgres, rules, services, workdir
 from .config import PostgresUnavailable, load_config, normalize_config, validate_settings
 from .faults import Faults, RateLimit, RequestLog
 from .model import App, Tokens, User, changed_features
@@ -103,8 +103,8 @@ class Emulator(object):
         began = time.time()
         self.started = True
         try:
-            postgres.cleanup_stale_workdirs()
-            self.workdir = postgres.make_workdir()
+            workdir.cleanup_stale_workdirs()
+            self.workdir = workdir.make_workdir()
             self._start_postgres()
             self.seed_users()
             self._endpoints.start(self, self.region_names, self.config["region"], self.requested_ports)
