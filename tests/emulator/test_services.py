@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+import types
 
 from emulator_client import DEMO, TWIN, Client, basic, bearer, call, create_body
+from scalingo_emulator import model
 
 UNKNOWN_ADDON = "ad-00000000-0000-4000-8000-000000000000"
 
@@ -64,12 +66,15 @@ def test_each_token_opens_its_own_service_only(emu, owner, ids):
     assert call(db, "GET", users, bearer(addon_token)).status == 200
 
 
-def test_expired_tokens_are_401(emu, ids):
-    emu.set_settings(token_ttl=0.4, addon_token_ttl=0.4)
+def test_expired_tokens_are_401(emu, ids, monkeypatch):
+    emu.set_settings(token_ttl=60, addon_token_ttl=60)
     client = Client(emu)
     addon_token = client.addon_token(DEMO, ids["mysql"])
     assert client.db("GET", ids["mysql"], token=addon_token).status == 200
-    time.sleep(0.5)
+    # a minute later on the tokens' clock, rather than a short TTL and a sleep: a busy machine could let a short TTL
+    # run out before the check above
+    later = time.time() + 61
+    monkeypatch.setattr(model, "time", types.SimpleNamespace(time=lambda: later, strftime=time.strftime, gmtime=time.gmtime))
     resp = client.api("GET", "/v1/apps/%s/addons" % DEMO)
     assert resp.status == 401 and resp.json() == {"error": "token expired"}
     assert client.db("GET", ids["mysql"], token=addon_token).json() == {"error": "token expired"}
