@@ -33,9 +33,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     SECRETS,
     FakeScalingo,
-    examples,
-    leaked,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import examples, leaked
 from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.test_bad_input import (
     BOTH,
     INVALID,
