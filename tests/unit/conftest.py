@@ -11,6 +11,8 @@ import sys
 import pytest
 import requests
 
+from hypothesis import settings
+
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 # ansible-test installs Ansible's collection loader, which loading a plugin by name needs (the inventory plugin's tests
@@ -21,6 +23,11 @@ if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_p
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import Transport
 from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import FakeClock, FakeScalingo
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import ModuleRunner
+
+# The property tests draw the same examples on every run (derived from each test): what they reach of plugins/, and
+# so the figure of make coverage, is the same from one run to the next; and no example database is written.
+settings.register_profile('units', derandomize=True, database=None)
+settings.load_profile('units')
 
 # Every variable the modules or requests read: tests set the ones they need.
 _ENVIRONMENT = (

@@ -14,8 +14,7 @@ count calls, check where each credential went and scan everything for secrets), 
 Failures are scripted per route with ``script(route, *replies)``: each matching request takes the next ``Reply`` (or
 raises the next exception) before the emulator answers again.
 
-What the unit tests share besides lives here too: the fake account's ids and secrets, ``task()`` (a module's
-arguments), ``client()`` (a ScalingoClient of the account), the scans for secrets, and ``examples()``.
+The fake account's ids and secrets live here too; what the unit tests share besides is in unit_support.py.
 """
 
 import base64
@@ -25,18 +24,14 @@ import http.client
 import json
 import time
 
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
-import pytest
 import requests
 
 from requests.adapters import BaseAdapter
 from urllib3.exceptions import ProtocolError
 from requests.structures import CaseInsensitiveDict
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
-
-from ansible_collections.scalingo.cloud.plugins.module_utils._api import ScalingoClient, ScalingoError
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.emulator import Emulator
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.model import User
 from ansible_collections.scalingo.cloud.tests.emulator.scalingo_emulator.routing import match_route, normalize_path
@@ -187,30 +182,6 @@ def addon(addon_id, addon_type, resource_id=None, plan=None, status='running'):
     """An addon of the account, as the emulator's seed gives it."""
     spec = dict(id=addon_id, type=addon_type, database=resource_id, plan=plan, status=status)
     return dict((key, value) for key, value in spec.items() if value is not None)
-
-
-def task(**options):
-    """A module's arguments against the fake account: ``options`` over its API token, app and addon type; an option
-    given as None is left out."""
-    values = dict(api_token=API_TOKEN, app=APP, addon='postgresql')
-    values.update(options)
-    return dict((key, value) for key, value in values.items() if value is not None)
-
-
-def user_task(**options):
-    """database_user's arguments: user 'reporting' unless ``options`` name another."""
-    return task(**dict(dict(name='reporting'), **options))
-
-
-def existing(read_only=False):
-    """A table's setup: user 'reporting' exists, with PASSWORD."""
-    def setup(fake):
-        fake.add_user('reporting', read_only=read_only, password=PASSWORD)
-    return setup
-
-
-def nothing(fake):
-    """A table's setup: no user but the protected one."""
 
 
 def basic_auth(token):
@@ -439,78 +410,3 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-def every_form(secret):
-    """Every form in which ``secret`` may be shown: as it is, URL-encoded (in part, or byte by byte in either case),
-    JSON-escaped, base64-encoded, as Python quotes it."""
-    raw = secret.encode('utf-8')
-    forms = [
-        secret,
-        quote(secret, safe=''), quote(secret), quote(secret, safe="!*()'~"), quote_plus(secret),
-        ''.join('%%%02X' % byte for byte in raw), ''.join('%%%02x' % byte for byte in raw),
-        json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
-        base64.b64encode(raw).decode('ascii'), base64.b64encode(b':' + raw).decode('ascii'),
-    ]
-    return sorted(set(forms))
-
-
-def all_text(value):
-    """A value (result, failure, warnings...) as one string to scan for secrets."""
-    return json.dumps(value, sort_keys=True, default=repr)
-
-
-def leaked(value, secrets):
-    """The secrets that appear in ``value``."""
-    text = all_text(value)
-    return [s for s in secrets if s in text]
-
-
-def assert_no_secret(outcome, fake):
-    """No token and no password anywhere in a module's outcome, except a generated password under ``password``."""
-    result = dict(outcome.result)
-    generated = result.pop('password', None)
-    if generated is not None:
-        assert generated in fake.generated_passwords()
-    secrets = list(SECRETS) + fake.generated_passwords()
-    assert not leaked(result, secrets), leaked(result, secrets)
-    assert not leaked(outcome.warnings, secrets)
-
-
-# --- the client, on its own ------------------------------------------------------------------
-
-def client(**overrides):
-    """A ScalingoClient of the fake account, with ``overrides`` of its options."""
-    params = dict(api_token=API_TOKEN, database_token=None, app=APP, addon=ADDON_ID, region='osc-fr1',
-                  auth_url=None, api_url=None, db_api_url=None, timeout=30.0, validate_certs=True)
-    params.update(overrides)
-    return ScalingoClient(params)
-
-
-def row(name, *values):
-    """A row of a test table, ``name`` being its id."""
-    return pytest.param(*values, id=name)
-
-
-def error_of(call, *args):
-    with pytest.raises(ScalingoError) as raised:
-        call(*args)
-    return raised.value
-
-
-def assert_clean(error, *secrets):
-    """The error's message and failure dict carry none of the secrets."""
-    assert not leaked([error.message, str(error), error.to_failure()], secrets or SECRETS)
-    assert 'Traceback' not in error.message
-
-
-# --- property tests ---------------------------------------------------------------------------
-
-NEWEST_CORE = (2, 21)
-
-
-def examples(count):
-    """How many examples a property test draws: all of them on the newest ansible-core line make test runs, a third on the
-    older ones, which run the same collection code under another ansible-core (the Makefile's CORES)."""
-    line = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split('.')[:2])
-    return count if line >= NEWEST_CORE else max(20, count // 3)

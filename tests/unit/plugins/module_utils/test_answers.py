@@ -19,8 +19,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     APP,
     PASSWORD,
     Reply,
-    examples,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import examples
 
 PROPERTY = dict(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

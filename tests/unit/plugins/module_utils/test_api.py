@@ -29,9 +29,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Reply,
     addon,
     basic_auth,
-    client,
-    error_of,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import client, error_of
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 

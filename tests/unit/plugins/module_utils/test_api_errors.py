@@ -21,6 +21,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     SECRETS,
     Reply,
+)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import (
     assert_clean,
     client,
     error_of,

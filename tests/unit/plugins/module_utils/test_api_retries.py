@@ -12,10 +12,8 @@ import pytest
 import requests
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_RATE_LIMITED_ATTEMPTS
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    DB_TOKEN,
-    PASSWORD,
-    Reply,
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import DB_TOKEN, PASSWORD, Reply
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import (
     assert_clean,
     client,
     error_of,

@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._answers import ShapeError, database
 from ansible_collections.scalingo.cloud.plugins.module_utils._endpoint import Endpoint, EndpointError
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import examples
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import examples
 
 OWNER = 'my_app_4321'
 USERS = [dict(name=OWNER, protected=True), dict(name='metabase', protected=False)]

@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._redaction import REDACTED, Secrets
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import examples
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import examples
 
 # Any character a password may hold (Scalingo refuses only quotes), backslashes and non-ASCII included.
 SECRET = st.text(st.characters(blacklist_categories=['Cs'], blacklist_characters='\'"'), min_size=24, max_size=64)

@@ -29,9 +29,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     SECRETS,
     Reply,
-    leaked,
-    task,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import leaked, task
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
 MODULES = {'database_user': database_user, 'database_user_info': database_user_info, 'database_users': database_users}

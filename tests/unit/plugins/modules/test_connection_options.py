@@ -19,8 +19,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     PROTECTED_USER,
     basic_auth,
-    leaked,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import leaked
 
 SECRETS = (API_TOKEN, BEARER, DB_TOKEN, OTHER_API_TOKEN, OTHER_DB_TOKEN, PASSWORD)
 

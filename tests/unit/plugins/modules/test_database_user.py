@@ -15,6 +15,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     PASSWORD2,
     PROTECTED_USER,
+)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import (
     assert_no_secret,
     existing,
     nothing,

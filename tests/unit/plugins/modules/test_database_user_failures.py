@@ -15,9 +15,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     AfterApplying,
     Reply,
-    assert_no_secret,
-    user_task as args,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import assert_no_secret, user_task as args
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
 

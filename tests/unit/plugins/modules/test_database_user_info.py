@@ -14,9 +14,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     SECRETS,
     Reply,
-    leaked,
-    task as args,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import leaked, task as args
 
 SCRAM = dict(password_encryption='SCRAM-SHA-256')
 METABASE = dict(name='metabase', read_only=True, protected=False, dbms_attributes=SCRAM)

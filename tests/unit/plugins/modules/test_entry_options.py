@@ -13,7 +13,8 @@ import yaml
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import ENTRY_RULES, ENTRY_SPEC
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import PASSWORD, task
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import PASSWORD
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import task
 
 SINGLE = yaml.safe_load(database_user.DOCUMENTATION)['options']
 LISTED = yaml.safe_load(database_users.DOCUMENTATION)['options']['users']['suboptions']

@@ -45,10 +45,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Late,
     Race,
     Reply,
-    existing,
-    leaked,
-    nothing,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import existing, leaked, nothing
 
 NAME = 'reporting'
 LOST = Reply(500, json={'error': 'Internal Server Error'})

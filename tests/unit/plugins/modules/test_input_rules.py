@@ -33,9 +33,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PASSWORD,
     SECRETS,
     FakeScalingo,
-    examples,
-    leaked,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import examples, leaked
 from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.test_bad_input import (
     BOTH,
     INVALID,
@@ -46,10 +45,9 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.modules.test_bad_inpu
 )
 from ansible_collections.scalingo.cloud.tests.unit.plugins.module_runner import assert_one_line
 
-# Reproducible in CI, no example database written into the collection, no per-example deadline (CI machines are
-# slow); function-scoped fixtures are fine: every example builds its own fake Scalingo (fresh_fake()).
-PROPERTY = dict(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# No per-example deadline (CI machines are slow); function-scoped fixtures are fine: every example builds its own fake
+# Scalingo (fresh_fake()). Reproducible: conftest.py's hypothesis profile.
+PROPERTY = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @contextlib.contextmanager

@@ -10,12 +10,8 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._plan import check_password
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    PASSWORD,
-    PASSWORD2,
-    task,
-    user_task as args,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import PASSWORD, PASSWORD2
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import task, user_task as args
 
 
 # --- an option given under two of its names -----------------------------------------------------------------------

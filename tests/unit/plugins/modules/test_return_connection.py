@@ -19,10 +19,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     PROTECTED_USER,
     SECRETS,
     Reply,
-    every_form,
-    leaked,
-    task,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import every_form, leaked, task
 
 CONNECTION = dict(scheme='postgres', host=PG_HOST, port=30000, database=PROTECTED_USER, options=dict(sslmode='prefer'),
                   force_ssl=False, publicly_available=False)

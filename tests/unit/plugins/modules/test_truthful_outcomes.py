@@ -27,9 +27,8 @@ from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import 
     Late,
     Reply,
     Trickle,
-    assert_no_secret,
-    user_task as args,
 )
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import assert_no_secret, user_task as args
 
 UNAVAILABLE = Reply(503, text='<html><body>Service Unavailable</body></html>', headers={'Content-Type': 'text/html'})
 TAKEN = Reply(422, json={'errors': {'name': ['has already been taken']}})

@@ -10,12 +10,8 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.module_utils._http import MAX_ATTEMPTS
 from ansible_collections.scalingo.cloud.plugins.modules import database_user, database_user_info, database_users
-from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import (
-    DB_TOKEN,
-    REFUSED,
-    Reply,
-    task as args,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.fake_scalingo import DB_TOKEN, REFUSED, Reply
+from ansible_collections.scalingo.cloud.tests.unit.plugins.unit_support import task as args
 
 RATE_LIMITED = Reply(429, text='Retry later')
 UNAVAILABLE = Reply(503, text='<html><body>Service Unavailable</body></html>', headers={'Content-Type': 'text/html'})
