@@ -10,7 +10,8 @@
 #       interpreter of PATH and pyenv (pyenv's shims fail for a version that is not active); a claimed version this
 #       machine lacks is written to $GATE_NOTES. With none, only PYTHON_VERSION.
 #   lint PLAYBOOK_DIR       ansible-lint on the collection, then on the documented playbooks and modules' EXAMPLES
-#   docs DEST               antsibull-docs lint-collection-docs, then the plugin reference (RST) into DEST
+#   docs DEST               antsibull-docs lint-collection-docs, then the plugin reference (RST) into DEST; every path
+#                           of the repository that the Markdown files name must exist
 #   coverage FLOOR [OTHER_COLLECTION_DIR...]
 #       the data of ansible-test --coverage, with that of the other copies (the integration gate's), combined and
 #       reported for plugins/; fails below FLOOR percent of lines and branches
