@@ -133,10 +133,10 @@ changelog)
         echo '==> antsibull-changelog lint and lint-changelog-yaml: no finding'
     fi
     # The release reads the modules with ansible-doc, from an ansible_collections tree; antsibull-changelog hands it the
-    # files that git does not ignore, so the copy gets a repository of its own (the ignored build/ would hide them all).
-    rm -rf "$work" && mkdir -p "$scratch"
-    tar --exclude=./.git --exclude=./tests/output -cf - . | tar -xf - -C "$scratch"
-    git init -q "$scratch"
+    # files that git does not ignore, so the copy gets a repository of its own (the ignored build/ would hide them all):
+    # sync_collection.py lays it out so.
+    rm -rf "$work"
+    python "$here/sync_collection.py" . "$scratch"
     echo "==> antsibull-changelog release (version $version) in a scratch copy"
     (cd "$scratch" && ANSIBLE_COLLECTIONS_PATH="$work" antsibull-changelog release --reload-plugins) > "$work/release.log" 2>&1 ||
         { cat "$work/release.log"; fail 'antsibull-changelog release failed'; }
