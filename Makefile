@@ -174,7 +174,7 @@ COVERAGE_FLOOR := 97
 # earlier run's.
 run_integration = rm -rf '$(BUILD)/integration-$(2)/$(COPY_PATH)/tests/output/coverage' && '$(VENV_BIN)/python' \
 	'$(TOOLS)/run_integration.py' --source '$(ROOT)' --copy '$(BUILD)/integration-$(2)' --ansible-bin '$(call venv_bin,$(1))' \
-	--python '$(call py_version,$(1))' --emulator-python '$(VENV_BIN)/python'
+	--python '$(call py_version,$(1))'
 
 # The gates of one line: units and sanity in the shared collection copy; integration in a copy of its own.
 define core_line

@@ -10,7 +10,8 @@
 #       interpreter of PATH and pyenv (pyenv's shims fail for a version that is not active); a claimed version this
 #       machine lacks is written to $GATE_NOTES. With none, only PYTHON_VERSION.
 #   lint PLAYBOOK_DIR       ansible-lint on the collection, then on the documented playbooks and modules' EXAMPLES
-#   docs DEST               antsibull-docs lint-collection-docs, then the plugin reference (RST) into DEST
+#   docs DEST               antsibull-docs lint-collection-docs, then the plugin reference (RST) into DEST; every path
+#                           of the repository that the Markdown files name must exist
 #   coverage FLOOR [OTHER_COLLECTION_DIR...]
 #       the data of ansible-test --coverage, with that of the other copies (the integration gate's), combined and
 #       reported for plugins/; fails below FLOOR percent of lines and branches
@@ -132,10 +133,10 @@ changelog)
         echo '==> antsibull-changelog lint and lint-changelog-yaml: no finding'
     fi
     # The release reads the modules with ansible-doc, from an ansible_collections tree; antsibull-changelog hands it the
-    # files that git does not ignore, so the copy gets a repository of its own (the ignored build/ would hide them all).
-    rm -rf "$work" && mkdir -p "$scratch"
-    tar --exclude=./.git --exclude=./tests/output -cf - . | tar -xf - -C "$scratch"
-    git init -q "$scratch"
+    # files that git does not ignore, so the copy gets a repository of its own (the ignored build/ would hide them all):
+    # sync_collection.py lays it out so.
+    rm -rf "$work"
+    python "$here/sync_collection.py" . "$scratch"
     echo "==> antsibull-changelog release (version $version) in a scratch copy"
     (cd "$scratch" && ANSIBLE_COLLECTIONS_PATH="$work" antsibull-changelog release --reload-plugins) > "$work/release.log" 2>&1 ||
         { cat "$work/release.log"; fail 'antsibull-changelog release failed'; }

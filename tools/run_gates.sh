@@ -40,6 +40,18 @@ run_gate() {
         awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.0f", t }')" \
         > "$status_dir/$1.result"
 }
+# FAILED (a gate that never wrote its result too), SKIPPED or passed.
+result_of() {
+    local rc=1
+    [ -f "$status_dir/$1.result" ] && read -r rc _ < "$status_dir/$1.result"
+    if [ "$rc" -ne 0 ]; then
+        echo FAILED
+    elif [ -f "$status_dir/$1.skipped" ]; then
+        echo SKIPPED
+    else
+        echo passed
+    fi
+}
 
 pids=()
 for gate in "$@"; do
@@ -52,8 +64,8 @@ for gate in "$@"; do
     [[ "$background" == *" $gate "* ]] && continue
     printf '\n==> make %s\n' "$gate"
     run_gate "$gate"
-    read -r rc seconds _ < "$status_dir/$gate.result"
-    echo "==> make $gate: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in ${seconds}s"
+    read -r _ seconds _ < "$status_dir/$gate.result"
+    echo "==> make $gate: $(result_of "$gate") in ${seconds}s"
 done
 wait "${pids[@]}"
 for gate in "$@"; do
@@ -65,16 +77,15 @@ done
 printf '\n==> summary of the gates (%ss)\n' "$(seconds_since "$total_start")"
 failed=() skipped=() passed=0 total_cpu=0
 for gate in "$@"; do
-    rc=1 seconds=0 cpu=0
-    [ -f "$status_dir/$gate.result" ] && read -r rc seconds cpu < "$status_dir/$gate.result"
+    seconds=0 cpu=0
+    [ -f "$status_dir/$gate.result" ] && read -r _ seconds cpu < "$status_dir/$gate.result"
     total_cpu=$((total_cpu + cpu))
-    if [ "$rc" -ne 0 ]; then
-        result=FAILED failed+=("$gate")
-    elif [ -f "$status_dir/$gate.skipped" ]; then
-        result=SKIPPED skipped+=("$gate")
-    else
-        result=passed passed=$((passed + 1))
-    fi
+    result="$(result_of "$gate")"
+    case "$result" in
+    FAILED) failed+=("$gate") ;;
+    SKIPPED) skipped+=("$gate") ;;
+    *) passed=$((passed + 1)) ;;
+    esac
     printf '  %-21s %-8s %7ss %7ss CPU\n' "$gate" "$result" "$seconds" "$cpu"
 done
 echo "  (${total_cpu}s of CPU)"

@@ -4,13 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run ansible-test integration against the local Scalingo emulator.
 
-    run_integration.py --source ROOT --copy DIR --ansible-bin VENV_BIN --python X.Y --emulator-python PYTHON
-                       [ANSIBLE-TEST ARGS]
+    run_integration.py --source ROOT --copy DIR --ansible-bin VENV_BIN --python X.Y [ANSIBLE-TEST ARGS]
 
 0. copies the collection at ROOT into DIR/ansible_collections/scalingo/cloud (tools/sync_collection.py): a copy of
    its own, so that other gates can run meanwhile, and so can this one on another ansible-core;
-1. starts the emulator (tests/emulator, its command line) with its default seed, and waits for its state file;
-2. writes tests/integration/integration_config.yml in the copy from that state: the connection the targets use, where
+1. starts the emulator of the copy (tests/emulator) with its default seed, in this process: run it with a Python
+   that has the emulator's requirements (the main virtualenv's);
+2. writes tests/integration/integration_config.yml in the copy from its state: the connection the targets use, where
    PostgreSQL listens for their login checks, and the emulator's control API (what targets tagged ``emulator`` need);
 3. runs ``ansible-test integration --local --python X.Y`` from the copy with VENV_BIN first on PATH, once the SSH key
    pair every ansible-test integration run wants is there (made here, one run at a time: the lines' runs start side
@@ -27,44 +27,11 @@ import fcntl
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 
 APP = 'emu-demo-app'
 TWIN_APP = 'emu-twin-pg'
-READY_TIMEOUT = 120
-
-
-def start_emulator(python, emulator_dir, work):
-    """Start the emulator of ``emulator_dir`` with its default seed; return ``(process, state)`` once its state file
-    (URLs, tokens, PostgreSQL servers) is written."""
-    state_file, log_path = os.path.join(work, 'emulator.json'), os.path.join(work, 'emulator.log')
-    with open(log_path, 'w', encoding='utf-8') as log:
-        process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [python, os.path.join(emulator_dir, 'scalingo_emulator'), '--seed', os.path.join(emulator_dir, 'seed.yml'),
-             '--state-file', state_file], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not os.path.exists(state_file):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_emulator(process)
-            with open(log_path, encoding='utf-8') as handle:
-                sys.exit('run_integration: the emulator did not start (status %s):\n%s' % (process.returncode, handle.read()))
-        time.sleep(0.1)
-    with open(state_file, encoding='utf-8') as handle:
-        return process, json.load(handle)
-
-
-def stop_emulator(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def addon(state, app, addon_type):
@@ -129,26 +96,25 @@ def main(argv):
     parser.add_argument('--copy', required=True, help='where to lay out ansible_collections/scalingo/cloud')
     parser.add_argument('--ansible-bin', required=True)
     parser.add_argument('--python', required=True)
-    parser.add_argument('--emulator-python', required=True)
     args, ansible_test_args = parser.parse_known_args(argv)
     collection = os.path.join(os.path.abspath(args.copy), 'ansible_collections', 'scalingo', 'cloud')
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sync_collection.py'),
                     args.source, collection], check=True)
     config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')
     ensure_ssh_key_pair()
-    with tempfile.TemporaryDirectory(prefix='scalingo-integration-') as work:
-        process, state = start_emulator(args.emulator_python, os.path.join(collection, 'tests', 'emulator'), work)
+    sys.path.insert(0, os.path.join(collection, 'tests', 'emulator'))
+    import scalingo_emulator  # pylint: disable=import-outside-toplevel
+    with scalingo_emulator.Emulator() as emulator:
         try:
             with open(config, 'w', encoding='utf-8') as handle:
                 # JSON is YAML.
-                json.dump(integration_config(state), handle, indent=2)
+                json.dump(integration_config(emulator.state()), handle, indent=2)
             env = dict(os.environ, PATH=os.path.abspath(args.ansible_bin) + os.pathsep + os.environ.get('PATH', ''))
             command = [os.path.join(args.ansible_bin, 'ansible-test'), 'integration', '--local', '--python',
                        args.python, '--color', 'no'] + ansible_test_args
             print('==> %s' % ' '.join(command), flush=True)
             status = subprocess.run(command, cwd=collection, env=env, check=False).returncode
         finally:
-            stop_emulator(process)
             os.remove(config)
     return status
 
